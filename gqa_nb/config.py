@@ -369,7 +369,7 @@ def plot_kv_cache(names=('Llama-2-7B', 'Llama-3-8B', 'Llama-3-70B', 'Falcon-7B',
         col, p = f'C{i}', get_preset(n)
         ax.plot(contexts, [q.gqa_bytes / 2**30 for q in plans], '-o', ms=3, color=col, label=f'{p.name} ({p.attn.kind})')
         if not p.attn.is_mha: ax.plot(contexts, [q.mha_bytes / 2**30 for q in plans], '--', color=col, alpha=.6, label=f'{p.name} as MHA')
-    if gpu_gib: ax.axhline(gpu_gib, color='k', ls=':', lw=1, label=f'one {gpu_gib:g} GB GPU')
+    if gpu_gib: ax.axhline(gpu_gib, color='k', ls=':', lw=1, label=f'{gpu_gib:g} GiB')
     ax.set(xscale='log', yscale='log', xlabel='context (tokens)', ylabel='KV cache (GiB)',
            title=f'KV cache, batch {batch}, {_dtype(dtype)}: GQA (solid) vs MHA (dashed)')
     ax.set_xticks(contexts, [f'{c//1024}k' if c >= 1024 else str(c) for c in contexts])

@@ -1,0 +1,28 @@
+"Fail when a notebook code cell that shows something (a print, a plot, a display, or a last line that is a value) is stored without its output. Usage: python .ci/check_outputs.py [nbs dir]"
+import ast, json, re, sys
+from pathlib import Path
+
+SHOWS = re.compile(r"^\s*(print\(|plt\.|show_doc\(|display\(|Markdown\(|\w+\.plot\(|plot_\w+\()", re.M)
+SIDE_EFFECTS = {"set_verbosity_error", "register", "backward", "manual_seed", "clear", "append", "update", "cache_clear"}
+
+def shows_something(src: str) -> bool:
+    "Does running this cell put something on the page? (A call to a plain function name may return None: not counted.)"
+    if SHOWS.search(src): return True
+    try: body = ast.parse(src).body
+    except SyntaxError: return False
+    if not body or not isinstance(body[-1], ast.Expr) or src.rstrip().endswith(";"): return False
+    v = body[-1].value
+    if isinstance(v, ast.Call): return isinstance(v.func, ast.Attribute) and v.func.attr not in SIDE_EFFECTS
+    return not isinstance(v, ast.Constant)
+
+missing = []
+for nb in sorted(Path(sys.argv[1] if len(sys.argv) > 1 else "nbs").glob("*.ipynb")):
+    for i, c in enumerate(json.loads(nb.read_text())["cells"]):
+        src = "".join(c.get("source", []))
+        if c["cell_type"] != "code" or re.search(r"^#\|\s*(export|exporti|hide|eval:\s*false)\b", src, re.M): continue
+        if shows_something(src) and not c.get("outputs"): missing.append(f"{nb.name} cell {i}: {src.strip().splitlines()[-1][:80]}")
+if missing:
+    print(f"{len(missing)} notebook cell(s) show something but are stored without output (execute the notebook, nbdev_clean, commit):")
+    print("\n".join("  " + m for m in missing))
+    sys.exit(1)
+print("every notebook cell that shows something has its output stored")
