@@ -8,7 +8,7 @@ __all__ = ['SUBCOMMANDS', 'DELEGATED', 'make_parser', 'main', 'run_demo']
 # %% ../nbs/11_cli.ipynb #fd6b66a6
 import argparse, dataclasses, importlib, json, sys
 from . import __version__
-from .config import DTYPE_BYTES, _dtype, get_preset, kv_cache_plan, list_presets, preset_table
+from .config import DTYPE_BYTES, _dtype, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table
 
 # %% ../nbs/11_cli.ipynb #47d8c016
 class _Parser(argparse.ArgumentParser):
@@ -55,9 +55,12 @@ def _add_presets(sub):
 
 # %% ../nbs/11_cli.ipynb #f4b96c98
 def _kv(args) -> int:
-    "Print the KV-cache plan of one preset (text or JSON)."
-    plan = kv_cache_plan(args.preset, args.context or args.preset.max_context, args.batch, args.dtype, n_layers=args.layers)
-    print(json.dumps(dataclasses.asdict(plan), indent=1) if args.json else plan)
+    "Print the KV-cache plan of one preset (text or JSON), and the per-device plan when `--tp` or `--cp` is above 1."
+    ctx = args.context or args.preset.max_context
+    plan = kv_cache_plan(args.preset, ctx, args.batch, args.dtype, n_layers=args.layers)
+    dev = device_kv_plan(args.preset, ctx, args.batch, args.dtype, tp=args.tp, cp=args.cp, n_layers=args.layers) if args.tp * args.cp > 1 else None
+    if args.json: print(json.dumps({**dataclasses.asdict(plan), **({'per_device': dataclasses.asdict(dev)} if dev else {})}, indent=1))
+    else: print(plan if dev is None else f"{plan}\n\n{dev}")
     return 0
 
 def _add_kv(sub):
@@ -69,6 +72,9 @@ def _add_kv(sub):
     p.add_argument('--batch', type=_count, default=1, help='sequences (default 1)')
     p.add_argument('--dtype', type=_dtype_arg, default='bf16', help=f"cache element type: {', '.join(DTYPE_BYTES)} (default bf16)")
     p.add_argument('--layers', type=_count, default=None, help="override the number of layers")
+    p.add_argument('--tp', type=_count, default=1, help='tensor-parallel devices: each holds n_heads/tp query heads and their KV heads, '
+                                                         'a KV head replicated on tp/kv_heads devices when tp > kv_heads (default 1)')
+    p.add_argument('--cp', type=_count, default=1, help='context-parallel devices: each holds context/cp tokens (default 1)')
     p.add_argument('--json', action='store_true', help='print the plan as JSON')
     p.set_defaults(func=_kv)
 
@@ -170,6 +176,8 @@ SUBCOMMANDS.append(_add_demo)
 
 # %% ../nbs/11_cli.ipynb #b3bb7038
 DELEGATED['bench'] = ('gqa_nb.bench', 'bench_main', 'time gqa_nb against PyTorch SDPA (decode, prefill); gqa-nb bench --help for options')
+DELEGATED['parallel'] = ('gqa_nb.parallel', 'parallel_main', 'tensor and context parallel attention on local gloo processes (CPU), '
+                         'each rank compared with one device; gqa-nb parallel --help for options')
 
 def _add_delegated(sub):
     "List the delegated commands in `gqa-nb --help` (their own modules parse their arguments)."

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'DTYPE_BYTES', 'GQAConfigError', 'GQAConfig', 'ModelPreset', 'list_presets', 'get_preset', 'kv_cache_bytes',
-           'fmt_bytes', 'KVCachePlan', 'kv_cache_plan', 'preset_rows', 'format_table', 'preset_table', 'plot_kv_cache']
+           'fmt_bytes', 'KVCachePlan', 'kv_cache_plan', 'preset_rows', 'format_table', 'preset_table', 'plot_kv_cache',
+           'HeadPlan', 'valid_tp_sizes', 'head_plan', 'DeviceKVPlan', 'device_kv_plan']
 
 # %% ../nbs/00_config.ipynb #40dd8ddc
 import dataclasses, difflib, math, numbers, re
@@ -375,3 +376,98 @@ def plot_kv_cache(names=('Llama-2-7B', 'Llama-3-8B', 'Llama-3-70B', 'Falcon-7B',
     ax.set_xticks(contexts, [f'{c//1024}k' if c >= 1024 else str(c) for c in contexts])
     ax.grid(True, which='major', alpha=.3); ax.legend(fontsize=7, ncol=2)
     return ax
+
+# %% ../nbs/00_config.ipynb #48a07156
+@dataclass(frozen=True)
+class HeadPlan:
+    "Which query heads and KV heads each of `world` tensor-parallel ranks holds."
+    n_heads: int          # query heads of the layer
+    n_kv_heads: int       # KV heads of the layer
+    world: int            # tensor-parallel ranks
+
+    @property
+    def q_per_rank(self) -> int: "Query heads on each rank."; return self.n_heads // self.world
+    @property
+    def kv_per_rank(self) -> int: "KV heads on each rank (1 when they are replicated)."; return max(self.n_kv_heads // self.world, 1)
+    @property
+    def replicas(self) -> int: "Ranks that hold each KV head: `world / n_kv_heads` when that is > 1, else 1."; return max(self.world // self.n_kv_heads, 1)
+    def q_heads(self, rank:int) -> range: "The query heads of `rank`."; return range(rank * self.q_per_rank, (rank + 1) * self.q_per_rank)
+    def kv_heads(self, rank:int) -> range:
+        "The KV heads of `rank`."
+        first = rank * self.kv_per_rank if self.replicas == 1 else rank // self.replicas
+        return range(first, first + self.kv_per_rank)
+    def ranks_of_kv_head(self, h:int) -> list[int]: "The ranks that hold KV head `h`."; return [r for r in range(self.world) if h in self.kv_heads(r)]
+
+    def lines(self) -> list[str]:
+        "One line per rank, after a summary line."
+        span = lambda r: f"{r.start}" if len(r) == 1 else f"{r.start}-{r.stop - 1}"
+        rep = f"each KV head on {self.replicas} ranks" if self.replicas > 1 else "KV heads split, none replicated"
+        return ([f"{self.n_heads} query heads, {self.n_kv_heads} KV heads on {self.world} ranks: {self.q_per_rank} query heads "
+                 f"and {self.kv_per_rank} KV head{'s' if self.kv_per_rank > 1 else ''} per rank; {rep}"]
+                + [f"rank {r}: query heads {span(self.q_heads(r))}, KV head{'s' if self.kv_per_rank > 1 else ''} {span(self.kv_heads(r))}" for r in range(self.world)])
+    def __str__(self): return '\n'.join(self.lines())
+    def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
+
+def valid_tp_sizes(n_heads:int, n_kv_heads:int) -> list[int]:
+    "Tensor-parallel sizes the head plan allows: divisors of `n_heads` that divide `n_kv_heads` or are multiples of it."
+    return [w for w in range(1, n_heads + 1) if n_heads % w == 0 and (n_kv_heads % w == 0 or w % n_kv_heads == 0)]
+
+def head_plan(n_heads:int,     # query heads
+              n_kv_heads:int,  # KV heads (must divide n_heads)
+              world:int,       # tensor-parallel ranks
+             ) -> HeadPlan:
+    "The head plan of `world` ranks, or a `GQAConfigError` naming the valid world sizes."
+    n_heads, n_kv_heads, world = (_check_int(f, v) for f, v in (('n_heads', n_heads), ('n_kv_heads', n_kv_heads), ('world', world)))
+    if n_heads % n_kv_heads: raise GQAConfigError(f"n_kv_heads={n_kv_heads}: must divide n_heads={n_heads}")
+    if world not in valid_tp_sizes(n_heads, n_kv_heads):
+        raise GQAConfigError(f"world={world}: tensor parallelism over {n_heads} query heads and {n_kv_heads} KV heads needs world to divide "
+                             f"{n_heads} and either divide {n_kv_heads} or be a multiple of it (valid: {', '.join(map(str, valid_tp_sizes(n_heads, n_kv_heads)))})")
+    return HeadPlan(n_heads, n_kv_heads, world)
+
+# %% ../nbs/00_config.ipynb #236fdf68
+@dataclass(frozen=True)
+class DeviceKVPlan:
+    "KV-cache bytes per device under tensor parallelism `tp` and context parallelism `cp`, beside MHA's."
+    name: str; tp: int; cp: int; n_heads: int; n_kv_heads: int; head_dim: int; n_layers: int
+    context: int; batch: int; dtype: str
+    q_heads_per_device: int   # n_heads / tp
+    kv_heads_per_device: int  # n_kv_heads / tp, or 1 when KV heads are replicated
+    replicas: int             # devices of one context shard that hold each KV head
+    tokens_per_device: int    # ⌈context / cp⌉
+    bytes_per_device: int     # the largest device's K and V
+    mha_bytes_per_device: int # the same with one KV head per query head
+    total_bytes: int          # all devices together (replicas included)
+    single_copy_bytes: int    # the whole cache once (`kv_cache_bytes`)
+
+    def lines(self) -> list[str]:
+        "The plan as aligned text lines (what `gqa-nb kv --tp --cp` prints)."
+        b = lambda n: f"{fmt_bytes(n):>12}  ({n:,} bytes)"
+        kv = f"{self.kv_heads_per_device} KV head{'s' if self.kv_heads_per_device > 1 else ''}"
+        rep = (f"each KV head on {self.replicas} devices ({self.tp} > {self.n_kv_heads} KV heads)" if self.replicas > 1 else "KV heads split, none replicated")
+        return [f"{self.name} on {self.tp * self.cp} devices: tensor parallel {self.tp} x context parallel {self.cp}",
+                f"per device: {self.q_heads_per_device} query heads, {kv}; {rep}",
+                f"per device: {self.tokens_per_device:,} of {self.context:,} tokens x batch {self.batch}, {self.dtype}",
+                f"KV cache per device  {b(self.bytes_per_device)}",
+                f"MHA per device       {b(self.mha_bytes_per_device)}  ({self.mha_bytes_per_device / self.bytes_per_device:g}x)",
+                f"all devices          {b(self.total_bytes)}  ({self.total_bytes / self.single_copy_bytes:g}x one copy, {fmt_bytes(self.single_copy_bytes)})"]
+    def __str__(self): return '\n'.join(self.lines())
+    def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
+
+def device_kv_plan(preset_or_config, # a `ModelPreset`, a preset name, or a `GQAConfig`
+                   context:int,      # tokens held per sequence
+                   batch:int=1,      # sequences
+                   dtype:str="bf16", # element type of the cache
+                   tp:int=1,         # tensor-parallel devices (must fit the head plan)
+                   cp:int=1,         # context-parallel devices (each holds ⌈context / cp⌉ tokens)
+                   n_layers:int|None=None, # layers; default: the preset's, or 1 for a bare `GQAConfig`
+                  ) -> DeviceKVPlan:
+    "Per-device KV-cache bytes with the head plan's replication, and MHA's per-device figure beside it."
+    name, cfg, layers = _resolve(preset_or_config, n_layers)
+    cp = _check_int('cp', cp, err=ValueError)
+    plan = head_plan(cfg.n_heads, cfg.n_kv_heads, tp)
+    tokens = -(-_check_int('context', context, err=ValueError) // cp)
+    per_head = kv_cache_bytes(cfg.replace(n_kv_heads=1), tokens, batch, dtype, n_layers=layers)  # one KV head, one device's tokens
+    one = kv_cache_bytes(cfg, context, batch, dtype, n_layers=layers)
+    return DeviceKVPlan(name, plan.world, cp, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, layers, int(context), int(batch), _dtype(dtype),
+                        plan.q_per_rank, plan.kv_per_rank, plan.replicas, tokens, plan.kv_per_rank * per_head, plan.q_per_rank * per_head,
+                        one * plan.replicas, one)
