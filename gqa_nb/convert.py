@@ -134,12 +134,12 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
     if hasattr(getattr(new, "config", None), "num_key_value_heads"): new.config.num_key_value_heads = n_kv_heads
     return new
 
-# %% ../nbs/09_convert.ipynb #161d32cc
+# %% ../nbs/09_convert.ipynb #e9bea963
 import argparse, datetime, json, math, os, platform, sys, time, zlib
 from pathlib import Path
 from .decode import KVCache
 
-# %% ../nbs/09_convert.ipynb #29165c28
+# %% ../nbs/09_convert.ipynb #365a6752
 def text_split(every:int=8,   # every `every`-th topic (sorted by name), starting at the 4th, is held out
                offset:int=3,  # index of the first held-out topic
               ) -> dict:
@@ -151,7 +151,7 @@ def text_split(every:int=8,   # every `every`-th topic (sorted by name), startin
     join = lambda ns: "\n\n".join(topics[n] for n in ns).encode("utf-8")
     return dict(train=join(train), heldout=join(held), train_topics=train, heldout_topics=held)
 
-# %% ../nbs/09_convert.ipynb #78743586
+# %% ../nbs/09_convert.ipynb #60660d96
 class LMBlock(nn.Module):
     "Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)), the attention a `GQAttention`."
     def __init__(self, config:GQAConfig):
@@ -176,7 +176,7 @@ class ByteLM(nn.Module):
         for b in self.blocks: x = b(x)
         return self.head(self.norm(x))
 
-# %% ../nbs/09_convert.ipynb #73e9c2c6
+# %% ../nbs/09_convert.ipynb #9d12acfb
 def as_tokens(data:bytes) -> torch.Tensor:
     "Bytes as an int64 tensor of tokens 0..255."
     return torch.frombuffer(bytearray(data), dtype=torch.uint8).long()
@@ -204,7 +204,7 @@ def bits_per_byte(model, seqs, batch:int=32) -> float:
         for i in range(0, len(seqs), batch): tot += lm_loss(model, seqs[i:i + batch]).item() * len(seqs[i:i + batch])
     return tot / len(seqs) / math.log(2)
 
-# %% ../nbs/09_convert.ipynb #2c44207f
+# %% ../nbs/09_convert.ipynb #69089c51
 def train_lm(model, tokens,                # a `ByteLM` and the training tokens
              steps:int,                    # optimizer steps
              lr:float,                     # peak learning rate
@@ -233,7 +233,7 @@ def train_lm(model, tokens,                # a `ByteLM` and the training tokens
         if evaluate and i in at: out[i] = evaluate(model)
     return out
 
-# %% ../nbs/09_convert.ipynb #d314b9fb
+# %% ../nbs/09_convert.ipynb #3506e5b5
 INITS = ("mean", "first", "random")
 
 def convert_init(model:nn.Module,  # a model holding MHA `GQAttention` layers
@@ -255,7 +255,7 @@ def convert_init(model:nn.Module,  # a model holding MHA `GQAttention` layers
                         if lin.bias is not None: lin.bias.copy_(torch.rand(lin.bias.shape, generator=g) * 2 * bound - bound)
     return new
 
-# %% ../nbs/09_convert.ipynb #5270f163
+# %% ../nbs/09_convert.ipynb #595b4cb4
 def kind_name(n_heads:int, n_kv:int) -> str:
     "'MHA', 'MQA' or 'GQA-n_kv'."
     return "MHA" if n_kv == n_heads else "MQA" if n_kv == 1 else f"GQA-{n_kv}"
@@ -288,7 +288,7 @@ def decode_speed(n_kv_list=(16, 8, 4, 2, 1),  # KV-head counts to time
                          kv_cache_bytes=int(nbytes)))
     return rows
 
-# %% ../nbs/09_convert.ipynb #bccd61d4
+# %% ../nbs/09_convert.ipynb #7c314096
 QUICK = dict(d_model=128, n_heads=8, n_layers=2, batch=16, length=128, pre_steps=200, lr=2e-3, up_lr=1e-3,
              props=(0.0, 0.05, 0.1), kv_heads=(4, 1), methods=INITS, seeds=1, scratch=True, eval_windows=32,
              speed_context=1024, speed_batch=4, speed_kv=(8, 2, 1), speed_d_model=512, speed_heads=8)
@@ -346,7 +346,7 @@ def run_ablation(p:dict,            # settings: see `FULL` and `QUICK`
     res["wall_s"] = time.perf_counter() - t0
     return res
 
-# %% ../nbs/09_convert.ipynb #edb4dcb1
+# %% ../nbs/09_convert.ipynb #3be4b4ef
 def _stats(xs): 
     "Mean and (population) standard deviation of a list."
     m = sum(xs) / len(xs); return m, (sum((x - m) ** 2 for x in xs) / len(xs)) ** 0.5
@@ -393,7 +393,7 @@ def plot_speed(res:dict):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_convert.ipynb #3df2ef83
+# %% ../nbs/09_convert.ipynb #49ab8607
 class _ArgError(Exception): pass
 
 class _Parser(argparse.ArgumentParser):
@@ -401,12 +401,14 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message): raise _ArgError(message)
 
 def _pos_int(s):
+    "A positive whole number from the command line."
     try: n = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
     if n < 1: raise argparse.ArgumentTypeError(f"{s!r} must be a positive whole number")
     return n
 
 def _paper_parser():
+    "The argument parser of `paper_main` (`gqa-nb paper`)."
     p = _Parser(prog="gqa-nb paper", description="Reproduce the GQA paper's conversion ablation (mean / first / random K/V init, "
                 "uptraining proportion) on a byte-level LM trained on the Python language reference, and time cached decoding per KV-head count.")
     p.add_argument("--quick", action="store_true", help="a small model, 200 steps, one seed: checks the pipeline in a few minutes")
