@@ -11,7 +11,10 @@ from .config import GQAConfig
 from .layer import GQAttention
 
 # %% auto #0
-__all__ = ['METHODS', 'pool_kv_heads', 'mha_to_gqa', 'convert_model']
+__all__ = ['METHODS', 'INITS', 'QUICK', 'FULL', 'PAPER_TABLE1', 'pool_kv_heads', 'mha_to_gqa', 'convert_model', 'text_split',
+           'LMBlock', 'ByteLM', 'as_tokens', 'random_windows', 'eval_windows', 'lm_loss', 'bits_per_byte', 'train_lm',
+           'convert_init', 'kind_name', 'decode_speed', 'run_ablation', 'ablation_table', 'plot_ablation', 'plot_speed',
+           'paper_main']
 
 # %% ../nbs/09_convert.ipynb #075668ae
 METHODS = ("mean", "first")
@@ -130,3 +133,320 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
         else: _convert_hf_(m, n_kv_heads, method)
     if hasattr(getattr(new, "config", None), "num_key_value_heads"): new.config.num_key_value_heads = n_kv_heads
     return new
+
+# %% ../nbs/09_convert.ipynb #e9bea963
+import argparse, datetime, json, math, os, platform, sys, time, zlib
+from pathlib import Path
+from .decode import KVCache
+
+# %% ../nbs/09_convert.ipynb #365a6752
+def text_split(every:int=8,   # every `every`-th topic (sorted by name), starting at the 4th, is held out
+               offset:int=3,  # index of the first held-out topic
+              ) -> dict:
+    "The Python language reference shipped with the stdlib (`pydoc_data.topics`), split by topic into train and held-out bytes."
+    from pydoc_data.topics import topics
+    names = sorted(topics)
+    held = names[offset::every]
+    train = [n for n in names if n not in held]
+    join = lambda ns: "\n\n".join(topics[n] for n in ns).encode("utf-8")
+    return dict(train=join(train), heldout=join(held), train_topics=train, heldout_topics=held)
+
+# %% ../nbs/09_convert.ipynb #60660d96
+class LMBlock(nn.Module):
+    "Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)), the attention a `GQAttention`."
+    def __init__(self, config:GQAConfig):
+        super().__init__()
+        d = config.d_model
+        self.norm1, self.attn, self.norm2 = nn.LayerNorm(d), GQAttention(config), nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+class ByteLM(nn.Module):
+    "A decoder-only language model over bytes (vocabulary 256): embedding, `n_layers` `LMBlock`s, final norm, output layer."
+    def __init__(self, config:GQAConfig,   # the attention of every block (causal, RoPE)
+                 n_layers:int=4):          # number of blocks
+        super().__init__()
+        self.emb = nn.Embedding(256, config.d_model)
+        self.blocks = nn.ModuleList(LMBlock(config) for _ in range(n_layers))
+        self.norm, self.head = nn.LayerNorm(config.d_model), nn.Linear(config.d_model, 256)
+    def forward(self, tokens):
+        x = self.emb(tokens)
+        for b in self.blocks: x = b(x)
+        return self.head(self.norm(x))
+
+# %% ../nbs/09_convert.ipynb #9d12acfb
+def as_tokens(data:bytes) -> torch.Tensor:
+    "Bytes as an int64 tensor of tokens 0..255."
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8).long()
+
+def random_windows(tokens:torch.Tensor, n:int, length:int, g:torch.Generator) -> torch.Tensor:
+    "`n` windows of `length` tokens at random offsets of `tokens`."
+    starts = torch.randint(0, len(tokens) - length, (n,), generator=g)
+    return torch.stack([tokens[s:s + length] for s in starts.tolist()])
+
+def eval_windows(tokens:torch.Tensor, n:int, length:int) -> torch.Tensor:
+    "`n` non-overlapping windows of `length` tokens spread evenly over `tokens` (all of them if fewer fit)."
+    k = len(tokens) // length
+    idx = torch.linspace(0, k - 1, min(n, k)).round().long().tolist()
+    return torch.stack([tokens[i * length:(i + 1) * length] for i in idx])
+
+def lm_loss(model, seqs):
+    "Mean next-token cross-entropy (nats) of `model` on `seqs` (n, length)."
+    logits = model(seqs[:, :-1])
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), seqs[:, 1:].reshape(-1))
+
+def bits_per_byte(model, seqs, batch:int=32) -> float:
+    "Held-out loss in bits per byte: mean cross-entropy over all predicted bytes of `seqs`, divided by ln 2."
+    model.eval(); tot = 0.0
+    with torch.no_grad():
+        for i in range(0, len(seqs), batch): tot += lm_loss(model, seqs[i:i + batch]).item() * len(seqs[i:i + batch])
+    return tot / len(seqs) / math.log(2)
+
+# %% ../nbs/09_convert.ipynb #69089c51
+def train_lm(model, tokens,                # a `ByteLM` and the training tokens
+             steps:int,                    # optimizer steps
+             lr:float,                     # peak learning rate
+             *, warmup:int=0,              # linear warm-up steps
+             decay:bool=True,              # cosine decay to `lr/10` after warm-up, or constant
+             batch:int=16, length:int=129, # windows per step, tokens per window
+             seed:int=0,                   # seeds the batches
+             evaluate=None, at=(),         # `evaluate(model) -> float` is called after each step count in `at` (0 = before)
+            ) -> dict:
+    "AdamW on random windows of `tokens`; returns `{step: evaluate(model)}` for the steps in `at`."
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
+    def factor(i):
+        w = min(1.0, (i + 1) / warmup) if warmup else 1.0
+        if not decay: return w
+        p = max(0.0, (i - warmup) / max(1, steps - warmup))
+        return w * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    out = {0: evaluate(model)} if evaluate and 0 in at else {}
+    for i in range(1, steps + 1):
+        model.train()
+        loss = lm_loss(model, random_windows(tokens, batch, length, g))
+        opt.zero_grad(); loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step(); sched.step()
+        if evaluate and i in at: out[i] = evaluate(model)
+    return out
+
+# %% ../nbs/09_convert.ipynb #3506e5b5
+INITS = ("mean", "first", "random")
+
+def convert_init(model:nn.Module,  # a model holding MHA `GQAttention` layers
+                 n_kv_heads:int,   # KV heads per layer after conversion
+                 method:str,       # "mean", "first" (`convert_model`) or "random": fresh K/V projections
+                 seed:int=0,       # seeds the "random" init
+                ) -> nn.Module:
+    "A converted copy of `model`; 'random' re-initialises each K/V projection of the new size as `nn.Linear` does."
+    if method not in INITS: raise ValueError(f"method={method!r} is not one of {INITS}")
+    new = convert_model(model, n_kv_heads, "first" if method == "random" else method)
+    if method == "random":
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for m in new.modules():
+                if isinstance(m, GQAttention):
+                    for lin in (m.k_proj, m.v_proj):   # nn.Linear's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+                        bound = 1 / math.sqrt(lin.in_features)
+                        lin.weight.copy_(torch.rand(lin.weight.shape, generator=g) * 2 * bound - bound)
+                        if lin.bias is not None: lin.bias.copy_(torch.rand(lin.bias.shape, generator=g) * 2 * bound - bound)
+    return new
+
+# %% ../nbs/09_convert.ipynb #595b4cb4
+def kind_name(n_heads:int, n_kv:int) -> str:
+    "'MHA', 'MQA' or 'GQA-n_kv'."
+    return "MHA" if n_kv == n_heads else "MQA" if n_kv == 1 else f"GQA-{n_kv}"
+
+def decode_speed(n_kv_list=(16, 8, 4, 2, 1),  # KV-head counts to time
+                 d_model:int=1024, n_heads:int=16, # one attention layer of this size (head_dim = d_model/n_heads)
+                 context:int=4096,             # tokens already in the cache
+                 batch:int=8,                  # sequences decoded together
+                 reps:int=10,                  # timed one-token steps (median reported), after 2 warm-up steps
+                ) -> list:
+    "Time one decoding step (1 new token per sequence, `GQAttention` with a `KVCache` of `context` tokens) per KV-head count."
+    rows = []
+    for n_kv in n_kv_list:
+        torch.manual_seed(0)
+        layer = GQAttention(GQAConfig(d_model, n_heads, n_kv, rope_theta=10000.0)).eval()
+        c = layer.config
+        cache = KVCache.for_layer(layer, batch, context + reps + 2)
+        g = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for s in range(0, context, 1024):   # fill the cache with random keys/values, 1024 positions at a time
+                n = min(1024, context - s)
+                cache.update(torch.randn(batch, n_kv, n, c.head_dim, generator=g), torch.randn(batch, n_kv, n, c.head_dim, generator=g))
+            nbytes, times = 2 * batch * n_kv * context * c.head_dim * cache.k.element_size(), []
+            x = torch.randn(batch, 1, d_model, generator=g)
+            for i in range(reps + 2):
+                t0 = time.perf_counter(); layer(x, cache=cache); t = time.perf_counter() - t0
+                if i >= 2: times.append(t)
+        times.sort()
+        rows.append(dict(kind=kind_name(n_heads, n_kv), n_kv_heads=n_kv, ms_per_token=1000 * times[len(times) // 2],
+                         kv_cache_bytes=int(nbytes)))
+    return rows
+
+# %% ../nbs/09_convert.ipynb #7c314096
+QUICK = dict(d_model=128, n_heads=8, n_layers=2, batch=16, length=128, pre_steps=200, lr=2e-3, up_lr=1e-3,
+             props=(0.0, 0.05, 0.1), kv_heads=(4, 1), methods=INITS, seeds=1, scratch=True, eval_windows=32,
+             speed_context=1024, speed_batch=4, speed_kv=(8, 2, 1), speed_d_model=512, speed_heads=8)
+FULL = dict(d_model=256, n_heads=8, n_layers=4, batch=16, length=128, pre_steps=500, lr=2e-3, up_lr=1e-3,
+            props=(0.0, 0.025, 0.05, 0.1), kv_heads=(4, 2, 1), methods=INITS, seeds=3, scratch=True, eval_windows=96,
+            speed_context=4096, speed_batch=8, speed_kv=(16, 8, 4, 2, 1), speed_d_model=1024, speed_heads=16)
+
+PAPER_TABLE1 = dict(source="Ainslie et al. 2023, GQA (arXiv 2305.13245), Table 1: T5-XXL, inference time per sample and average score",
+                    rows={"MHA": dict(s_per_sample=1.51, average=47.2), "MQA": dict(s_per_sample=0.24, average=46.6),
+                          "GQA-8": dict(s_per_sample=0.28, average=47.1)})
+
+def _log(msg, t0): print(f"[{time.perf_counter() - t0:7.1f} s] {msg}", file=sys.stderr, flush=True)
+
+def run_ablation(p:dict,            # settings: see `FULL` and `QUICK`
+                 log:bool=True,     # progress on stderr
+                ) -> dict:
+    "Pre-train an MHA `ByteLM`, convert it by every method to every KV-head count, uptrain, and time decoding: the results dict."
+    t0 = time.perf_counter()
+    say = (lambda m: _log(m, t0)) if log else (lambda m: None)
+    data = text_split()
+    train_tok, held = as_tokens(data["train"]), eval_windows(as_tokens(data["heldout"]), p["eval_windows"], p["length"] + 1)
+    ev = lambda m: bits_per_byte(m, held)
+    mk = lambda n_kv: ByteLM(GQAConfig(p["d_model"], p["n_heads"], n_kv, rope_theta=10000.0), p["n_layers"])
+    P = p["pre_steps"]; up_steps = {pr: round(pr * P) for pr in p["props"]}; U = max(up_steps.values())
+    at = sorted(set(up_steps.values()))
+    tr = dict(batch=p["batch"], length=p["length"] + 1)
+    torch.manual_seed(0); mha = mk(p["n_heads"])
+    pre = train_lm(mha, train_tok, P, p["lr"], warmup=max(1, P // 20), seed=10_000, evaluate=ev, at=(P // 4, P // 2, 3 * P // 4, P), **tr)
+    say(f"pre-trained MHA for {P} steps: {pre[P]:.3f} bits/byte held out")
+    curve = lambda hist: [hist[up_steps[pr]] for pr in p["props"]]
+    res = dict(mha_pretrain={str(k): v for k, v in pre.items()}, mha_uptrain=[], ablation={}, scratch={})
+    for s in range(p["seeds"]):                    # MHA trained on with the uptraining recipe: the reference
+        res["mha_uptrain"].append(curve(train_lm(copy.deepcopy(mha), train_tok, U, p["up_lr"], warmup=max(1, U // 10), decay=False,
+                                               seed=s, evaluate=ev, at=at, **tr)))
+    for k in p["kv_heads"]:
+        name = kind_name(p["n_heads"], k); res["ablation"][name] = {}
+        for m in p["methods"]:
+            runs = []
+            for s in range(p["seeds"]):
+                conv = convert_init(mha, k, m, seed=s)
+                runs.append(curve(train_lm(conv, train_tok, U, p["up_lr"], warmup=max(1, U // 10), decay=False, seed=s, evaluate=ev, at=at, **tr)))
+            res["ablation"][name][m] = runs
+            say(f"{name} {m}: " + ", ".join(f"{pr:g}: {sum(r[i] for r in runs) / len(runs):.3f}" for i, pr in enumerate(p["props"])))
+        if p["scratch"]:                            # the same architecture trained from scratch for pre-training + the longest uptraining
+            torch.manual_seed(0); sc = mk(k)
+            res["scratch"][name] = train_lm(sc, train_tok, P + U, p["lr"], warmup=max(1, (P + U) // 20), seed=10_000, evaluate=ev, at=(P + U,), **tr)[P + U]
+            say(f"{name} from scratch, {P + U} steps: {res['scratch'][name]:.3f}")
+    res["speed"] = dict(context=p["speed_context"], batch=p["speed_batch"], d_model=p["speed_d_model"], n_heads=p["speed_heads"],
+                        rows=decode_speed(p["speed_kv"], p["speed_d_model"], p["speed_heads"], p["speed_context"], p["speed_batch"]))
+    say("decode timing done")
+    res["data"] = dict(source="pydoc_data.topics.topics (Python " + platform.python_version() + ")", tokens="bytes (UTF-8), vocabulary 256",
+                       train_topics=len(data["train_topics"]), heldout_topics=data["heldout_topics"],
+                       train_bytes=len(data["train"]), heldout_bytes=len(data["heldout"]), eval_bytes=int(held[:, 1:].numel()))
+    res["paper_table1"] = PAPER_TABLE1             # the published numbers the results are read against
+    res["wall_s"] = time.perf_counter() - t0
+    return res
+
+# %% ../nbs/09_convert.ipynb #3be4b4ef
+def _stats(xs): 
+    "Mean and (population) standard deviation of a list."
+    m = sum(xs) / len(xs); return m, (sum((x - m) ** 2 for x in xs) / len(xs)) ** 0.5
+
+def ablation_table(res:dict) -> dict:
+    "{kind: {method: [(mean, std) over seeds, one per uptraining proportion]}} from a results dict."
+    return {k: {m: [_stats([r[i] for r in runs]) for i in range(len(res["settings"]["props"]))] for m, runs in v.items()}
+            for k, v in res["ablation"].items()}
+
+def plot_ablation(res:dict):
+    "Held-out bits per byte against uptraining proportion, one panel per target, one line per init, error bars = std over seeds."
+    import matplotlib.pyplot as plt
+    props, tab, kinds = [100 * x for x in res["settings"]["props"]], ablation_table(res), list(res["ablation"])
+    fig, axs = plt.subplots(1, len(kinds), figsize=(4.6 * len(kinds), 4), sharey=True, squeeze=False)
+    mha = res["mha_pretrain"][str(res["settings"]["pre_steps"])]
+    for ax, k in zip(axs[0], kinds):
+        for m, c in zip(tab[k], ("C0", "C1", "C3")):
+            ax.errorbar(props, [a for a, _ in tab[k][m]], yerr=[b for _, b in tab[k][m]], marker="o", capsize=3, color=c, label=f"{m} init")
+        ax.axhline(mha, color="k", ls="--", lw=1, label="MHA (pre-trained)")
+        up = [sum(r[i] for r in res["mha_uptrain"]) / len(res["mha_uptrain"]) for i in range(len(props))]
+        ax.plot(props, up, color="k", marker="x", lw=1, label="MHA trained on, same recipe")
+        if k in res["scratch"]: ax.axhline(res["scratch"][k], color="gray", ls=":", lw=1.5, label=f"{k} from scratch, same total steps")
+        ax.set_title(f"MHA → {k}"); ax.set_xlabel("uptraining proportion (% of pre-training steps)"); ax.grid(alpha=0.3)
+        ax.set_xticks(props)
+    axs[0, 0].set_ylabel("held-out bits per byte (lower is better)")
+    for ax in axs[0]: ax.legend(fontsize=7)
+    fig.suptitle(f"Converting a byte-level LM ({res['settings']['n_layers']} layers, width {res['settings']['d_model']}, "
+                 f"{res['settings']['n_heads']} heads), mean ± std over {res['settings']['seeds']} seed(s)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+def plot_speed(res:dict):
+    "Time per decoded token and KV-cache bytes against the number of KV heads (one attention layer, stored timings)."
+    import matplotlib.pyplot as plt
+    sp, rows = res["speed"], res["speed"]["rows"]
+    labels, x = [f"{r['n_kv_heads']}\n{r['kind']}" for r in rows], range(len(rows))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    a.plot(x, [r["ms_per_token"] for r in rows], marker="o"); a.set_ylabel("ms per decoding step (median)"); a.set_ylim(bottom=0)
+    b.bar(x, [r["kv_cache_bytes"] / 2**20 for r in rows], color="C2"); b.set_ylabel("K and V read per step (MiB)")
+    for ax in (a, b): ax.set_xticks(x, labels); ax.set_xlabel(f"KV heads (query heads: {sp['n_heads']})"); ax.grid(alpha=0.3)
+    m = res["meta"]
+    fig.suptitle(f"One GQAttention layer (d_model {sp['d_model']}), batch {sp['batch']}, {sp['context']} cached tokens, fp32 — "
+                 f"{m['machine']}, {m['threads']} thread(s), {m['date']}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/09_convert.ipynb #49ab8607
+class _ArgError(Exception): pass
+
+class _Parser(argparse.ArgumentParser):
+    "Raise instead of exiting, so `paper_main` can report bad input as one line and return 2."
+    def error(self, message): raise _ArgError(message)
+
+def _pos_int(s):
+    "A positive whole number from the command line."
+    try: n = int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
+    if n < 1: raise argparse.ArgumentTypeError(f"{s!r} must be a positive whole number")
+    return n
+
+def _paper_parser():
+    "The argument parser of `paper_main` (`gqa-nb paper`)."
+    p = _Parser(prog="gqa-nb paper", description="Reproduce the GQA paper's conversion ablation (mean / first / random K/V init, "
+                "uptraining proportion) on a byte-level LM trained on the Python language reference, and time cached decoding per KV-head count.")
+    p.add_argument("--quick", action="store_true", help="a small model, 200 steps, one seed: checks the pipeline in a few minutes")
+    p.add_argument("--out", default="nbs/results", help="folder for paper_ablation.json and the plots (default nbs/results)")
+    p.add_argument("--seeds", type=_pos_int, default=None, help="uptraining seeds per method and target (default 3; --quick 1)")
+    p.add_argument("--pre-steps", type=_pos_int, default=None, help="pre-training steps (default 500; --quick 200)")
+    p.add_argument("--threads", type=_pos_int, default=1, help="torch threads (default 1)")
+    p.add_argument("--no-plots", action="store_true", help="write the JSON only")
+    return p
+
+def paper_main(argv:list=None,   # command-line arguments, e.g. ['--quick', '--out', '/tmp/pq']; None = sys.argv[1:]
+              ) -> int:
+    "Run the conversion ablation and decode timing; write `paper_ablation.json` (and PNG plots) under `--out`. Returns 0, or 2 on bad input."
+    try:
+        a = _paper_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+        out = Path(a.out)
+        if out.exists() and not out.is_dir(): raise _ArgError(f"--out {a.out!r} exists and is not a folder")
+    except _ArgError as e:
+        print(f"gqa-nb paper: error: {e} (see 'gqa-nb paper --help')", file=sys.stderr); return 2
+    except SystemExit as e: return e.code or 0     # --help printed the usage
+    p = dict(QUICK if a.quick else FULL)
+    if a.seeds: p["seeds"] = a.seeds
+    if a.pre_steps: p["pre_steps"] = a.pre_steps
+    threads = torch.get_num_threads(); torch.set_num_threads(a.threads)
+    try: res = run_ablation(p)
+    finally: torch.set_num_threads(threads)
+    import numpy, transformers
+    from gqa_nb import __version__
+    res["settings"] = {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
+    res["meta"] = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), quick=a.quick,
+                       machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
+                       processor=platform.processor() or "unknown", threads=a.threads, python=platform.python_version(),
+                       torch=torch.__version__, numpy=numpy.__version__, gqa_nb=__version__, argv=list(argv or []))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "paper_ablation.json").write_text(json.dumps(res, indent=1))
+    if not a.no_plots:
+        import matplotlib.pyplot as plt             # headless, matplotlib picks a non-interactive backend by itself
+        for fig, name in ((plot_ablation(res), "paper_ablation.png"), (plot_speed(res), "paper_decode_speed.png")):
+            fig.savefig(out / name, dpi=110); plt.close(fig)
+    print(f"wrote {out / 'paper_ablation.json'} ({res['wall_s']:.0f} s)")
+    return 0
