@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'DELEGATED', 'make_parser', 'main', 'run_demo']
 
-# %% ../nbs/11_cli.ipynb #fd6b66a6
+# %% ../nbs/11_cli.ipynb #295ab988
 import argparse, dataclasses, importlib, json, sys
 from . import __version__
 from .config import DTYPE_BYTES, _dtype, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table
 
-# %% ../nbs/11_cli.ipynb #47d8c016
+# %% ../nbs/11_cli.ipynb #bc4b6056
 class _Parser(argparse.ArgumentParser):
     "An `ArgumentParser` that reports errors as one line on stderr and exits with status 2."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
-# %% ../nbs/11_cli.ipynb #8538acec
+# %% ../nbs/11_cli.ipynb #3a078fd7
 def _count(s:str) -> int:
     "A positive whole number from the command line: '4096', '131_072', '131,072', '128k' (x1024) or '1m' (x1024**2)."
     t = s.strip().lower().replace(',', '').replace('_', '')
@@ -35,7 +35,7 @@ def _preset_arg(s:str):
     try: return get_preset(s)
     except KeyError as e: raise argparse.ArgumentTypeError(e.args[0]) from None
 
-# %% ../nbs/11_cli.ipynb #153f31cb
+# %% ../nbs/11_cli.ipynb #5b92d973
 def _presets(args) -> int:
     "Print the preset table (or just the names)."
     if args.names: print('\n'.join(list_presets()))
@@ -53,7 +53,7 @@ def _add_presets(sub):
     p.add_argument('--names', action='store_true', help='print only the preset names, one per line')
     p.set_defaults(func=_presets)
 
-# %% ../nbs/11_cli.ipynb #f4b96c98
+# %% ../nbs/11_cli.ipynb #310ce26b
 def _kv(args) -> int:
     "Print the KV-cache plan of one preset (text or JSON), and the per-device plan when `--tp` or `--cp` is above 1."
     ctx = args.context or args.preset.max_context
@@ -78,7 +78,7 @@ def _add_kv(sub):
     p.add_argument('--json', action='store_true', help='print the plan as JSON')
     p.set_defaults(func=_kv)
 
-# %% ../nbs/11_cli.ipynb #f1b073cd
+# %% ../nbs/11_cli.ipynb #748a234c
 SUBCOMMANDS = [_add_presets, _add_kv]  # each takes the subparsers object and registers one command with `set_defaults(func=...)`
 DELEGATED = {}  # name: (module, function, help) for commands that parse their own arguments
 
@@ -105,7 +105,7 @@ def main(argv:list[str]|None=None, # arguments without the program name; default
         print(f"{parser.prog}: error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
 
-# %% ../nbs/11_cli.ipynb #85c36e9b
+# %% ../nbs/11_cli.ipynb #31cbeb7f
 def run_demo(preset:str="mistral-7b", # model whose attention shape to use
              seq:int=256,             # tokens (the context is scaled down to this)
              batch:int=1,             # sequences
@@ -174,10 +174,12 @@ def _add_demo(sub):
 
 SUBCOMMANDS.append(_add_demo)
 
-# %% ../nbs/11_cli.ipynb #b3bb7038
+# %% ../nbs/11_cli.ipynb #7ac60d88
 DELEGATED['bench'] = ('gqa_nb.bench', 'bench_main', 'time gqa_nb against PyTorch SDPA (decode, prefill); gqa-nb bench --help for options')
 DELEGATED['parallel'] = ('gqa_nb.parallel', 'parallel_main', 'tensor and context parallel attention on local gloo processes (CPU), '
                          'each rank compared with one device; gqa-nb parallel --help for options')
+DELEGATED['paper'] = ('gqa_nb.convert', 'paper_main', 'the GQA paper\'s MHA-to-GQA conversion ablation on a byte-level LM (notebook 09); '
+                      'gqa-nb paper --quick checks the pipeline in minutes')
 
 def _add_delegated(sub):
     "List the delegated commands in `gqa-nb --help` (their own modules parse their arguments)."
