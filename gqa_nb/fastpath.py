@@ -287,7 +287,7 @@ def _fused_flex(cx, node, q, k, v, *extra):
             finite = torch.where(torch.isfinite(m), m, 0.0).to(q.dtype)
             bias, m = finite if bias is None else bias + finite, torch.isfinite(m)     # -inf entries mask, the rest is added
         keep = m if keep is None else keep & m
-    keep, bias = (None if t is None else t.contiguous() for t in (keep, bias))   # (expanded views do not compile as captured tensors)
+    keep, bias = (None if t is None else t.contiguous() for t in (keep, bias))   # compact tensors for the kernel to read
     causal, window, cap = a.get("causal"), a.get("window"), a.get("softcap")
     bm = _rule_block_mask(L, S, query_offset(L, S, causal) if causal else S, window, q.device, keep)
     cap_t = None if cap is None else torch.tensor(cap, dtype=q.dtype, device=q.device)   # a tensor, not a Python float: no recompile per value
