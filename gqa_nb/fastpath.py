@@ -242,9 +242,10 @@ def use_flex(cx, node, q) -> bool:
     import torch
     P, R, *_ = attention_spec_parts(node.attrs["spec"], node.attrs["q_axis"], node.attrs["k_axis"], node.output)
     if len(P) != 2 or len(R) > 1 or "lse" in node.attrs or "sinks" in node.attrs.get("roles", []): return False
+    if q.dtype == torch.float64: return False                                   # float64 stays on the blocked loop (exact references)
     if q.is_cuda: return True
     if len(node.inputs) > 3 and not FLEX_CPU_MASK_INPUTS: return False
-    return q.dtype != torch.float64 and not (torch.is_grad_enabled() and q.requires_grad)   # compiled flex on the CPU: inference, no float64
+    return not (torch.is_grad_enabled() and q.requires_grad)                    # compiled flex on the CPU: inference only
 
 def _heads_first(m, n_kv:int, G:int):
     "A mask `(b|1, h|1, g|1, L|1, S|1)` as `(b|1, Hq|1, L|1, S|1)`: the group folded into the query heads as flex numbers them."
