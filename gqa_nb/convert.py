@@ -135,7 +135,7 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
     return new
 
 # %% ../nbs/09_convert.ipynb #e9bea963
-import argparse, datetime, json, math, os, platform, sys, time, zlib
+import argparse, datetime, json, math, os, platform, sys, time
 from pathlib import Path
 from .decode import KVCache
 
@@ -435,7 +435,7 @@ def paper_main(argv:list=None,   # command-line arguments, e.g. ['--quick', '--o
     threads = torch.get_num_threads(); torch.set_num_threads(a.threads)
     try: res = run_ablation(p)
     finally: torch.set_num_threads(threads)
-    import numpy, transformers
+    import numpy
     from gqa_nb import __version__
     res["settings"] = {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
     res["meta"] = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), quick=a.quick,
