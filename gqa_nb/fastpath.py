@@ -5,6 +5,8 @@
 # %% ../nbs/04_fastpath.ipynb #3315dcb8
 from __future__ import annotations
 import math
+import numpy as np
+from array_api_compat import is_numpy_namespace
 from .graph import (EinsumGraph, GraphError, Node, Tensor, register_op, replace_nodes, parse_einsum,
                           mask_words, _einsum_infer, _need, _positive, _check_causal, _check_roles, _idx)
 from .executor import (implements, allowed, allowed_grid, query_offset, align_to, apply_masks, half_dtypes, neg_inf,
@@ -99,6 +101,7 @@ SKINNY_ROWS = 16   # at most this many query rows per KV head: scores as (K·q�
 def _scores(xp, qb, kb):
     "`qb @ kbᵀ` for a block: (n, rows, E) × (n, keys, E) -> (n, rows, keys), laid out row by row."
     if qb.shape[1] > SKINNY_ROWS: return xp.matmul(qb, xp.matrix_transpose(kb))
+    if is_numpy_namespace(xp) and hasattr(np, "matvec"): return np.matvec(kb[:, None], qb)   # numpy override
     t = xp.matrix_transpose(xp.matmul(kb, xp.matrix_transpose(qb)))
     return xp.reshape(xp.reshape(t, (-1,)), t.shape)   # one small copy, so the row reductions read contiguous memory
 
@@ -108,8 +111,8 @@ def _block_masks(masks, i0, i1, k0, k1):
     pick = lambda n, a, b: slice(a, b) if n > 1 else slice(None)
     return [m[..., pick(m.shape[-2], i0, i1), pick(m.shape[-1], k0, k1)] for m in masks]
 
-def _finish_block(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=False):
-    "Scores `s` (n, rows, n_q, keys) → mask → softmax → times `vb` (n, keys, F): (out (n, rows·n_q, F), row lse or None)."
+def _finish_block(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=False, scratch:bool=False):
+    "Scores `s` (n, rows, n_q, keys) → mask → softmax → times `vb` (n, keys, F): (out (n, rows·n_q, F), row lse or None). `scratch`: `s` may be overwritten."
     if cut is not None:                                  # the mask rule `ok` on the columns a:b it cuts
         (a, b), ok = cut
         part = xp.where(ok, s[..., a:b], neg_inf(xp, s))
@@ -118,18 +121,21 @@ def _finish_block(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=Fals
     s = xp.reshape(s, (s.shape[0], -1, s.shape[-1]))
     m = xp.max(s, axis=-1, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0.0)                 # a row that sees no key: exp(-inf - 0) = 0
-    p = xp.exp(s - m)
+    if scratch:                                          # no new score-sized arrays: each costs page faults
+        s -= m
+        p = xp.exp(s, out=s) if is_numpy_namespace(xp) else xp.exp(s)
+    else: p = xp.exp(s - m)
     l = xp.sum(p, axis=-1, keepdims=True)
     o = xp.matmul(p, vb) / xp.where(l == 0, 1.0, l)     # ... and 0 / 1 = 0
     if not want_lse: return o, None
     seen = l[..., 0] > 0
     return o, xp.where(seen, m[..., 0] + xp.log(xp.where(seen, l[..., 0], 1.0)), -math.inf)   # log 0 = -inf, without a warning
 
-def _finish_block_torch(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=False):
+def _finish_block_torch(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=False, scratch:bool=True):
     "torch override: in place, with torch's one-pass softmax kernel, when neither the LSE nor a gradient is wanted and nothing is being compiled (measured faster on the CPU)."
     import torch
     if want_lse or torch.compiler.is_compiling() or (torch.is_grad_enabled() and (s.requires_grad or vb.requires_grad)):
-        return _finish_block(xp, s, vb, cut, masks, axes, want_lse)           # (a compiler fuses the shared version itself)
+        return _finish_block(xp, s, vb, cut, masks, axes, want_lse, scratch=False)   # (a compiler fuses the shared version itself)
     if cut is not None: (a, b), ok = cut; s[..., a:b].masked_fill_(~ok, float("-inf"))
     for m, shape in masks:
         s5 = s.view(shape)
@@ -171,7 +177,7 @@ def blocked_attention(cx, node, q, k, v, *extra):
         if cap: s = xp.tanh(s / cap) * cap
         cut = ((c0 - k0, c1 - k0), allowed_grid(xp, L, S, causal, window, rows=range(i0, i1), cols=range(c0, c1), device=dev)) if c1 > c0 else None
         block_masks = [(m, lead + rows + (n, kn)) for m in _block_masks(masks, i0, i1, k0, k1)]
-        o, lse = finish_block(xp, s, vb, cut, block_masks, score_axes, "lse" in a or bool(sinks))
+        o, lse = finish_block(xp, s, vb, cut, block_masks, score_axes, "lse" in a or bool(sinks), scratch=True)
         o = xp.reshape(o, (nb, nr, n, F))
         if sinks:                                          # the sink joins the softmax: rescale by e^lse / (e^lse + e^sink)
             with_sink = xp.logaddexp(xp.reshape(lse, (nb, nr, n)), xp.astype(sinks[0], acc))
