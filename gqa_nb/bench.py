@@ -4,15 +4,16 @@
 
 # %% ../nbs/10_bench.ipynb #e66d7768
 from __future__ import annotations
-import argparse, contextlib, datetime, json, os, platform, sys, time, tracemalloc
+import argparse, contextlib, datetime, json, os, platform, sys, time, tracemalloc, warnings
 import numpy as np
 import torch, torch.nn.functional as F
 from .attention import gqa_attention
 
 # %% auto #0
-__all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'SCORES_IMPLS', 'SCORES_BUDGET', 'case_facts',
-           'repeat_kv', 'hf_eager_attention', 'make_impls', 'peak_extra_bytes', 'machine_probes', 'time_interleaved',
-           'run_bench', 'fastest_peer', 'format_table', 'plot_bench', 'bench_parser', 'bench_from_args', 'bench_main']
+__all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'SCORES_IMPLS', 'SCORES_BUDGET', 'SDPA_BACKENDS',
+           'case_facts', 'repeat_kv', 'hf_eager_attention', 'make_impls', 'peak_extra_bytes', 'machine_probes',
+           'time_interleaved', 'run_bench', 'fastest_peer', 'format_table', 'plot_bench', 'bench_parser',
+           'bench_from_args', 'bench_main']
 
 # %% ../nbs/10_bench.ipynb #6b368b0a
 CASES = dict(decode=dict(B=8, Hq=32, Hkv=8, L=1, S=4096, E=128, causal=False),
@@ -24,7 +25,7 @@ QUICK_CASES = dict(decode=dict(B=2, Hq=8, Hkv=2, L=1, S=2048, E=128, causal=Fals
                    decode_long=dict(B=1, Hq=8, Hkv=2, L=1, S=8192, E=64, causal=False),
                    prefill_long=dict(B=1, Hq=8, Hkv=2, L=512, S=512, E=64, causal=True))
 DEFAULT_CASES = ("decode", "prefill")   # the long ones on request: `--cases decode_long prefill_long`
-IMPLS = ("sdpa_gqa", "sdpa_math", "sdpa_repeat", "hf_eager", "flex", "gqa_nb_torch", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")
+IMPLS = ("sdpa_gqa", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math", "sdpa_repeat", "hf_eager", "flex", "gqa_nb_torch", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")
 PEERS = tuple(i for i in IMPLS if not i.startswith("gqa_nb"))   # what a user could pick instead of gqa_nb
 BOUND = dict(decode="memory", prefill="compute", decode_long="memory", prefill_long="compute")  # what limits each case
 SCORES_IMPLS, SCORES_BUDGET = ("sdpa_math", "hf_eager"), 2 * 2**30   # these hold all (B, Hq, L, S) scores: skipped above 2 GiB of them
@@ -52,10 +53,12 @@ def hf_eager_attention(q, k, v, causal_mask=None):
     w = torch.softmax(w, dim=-1, dtype=torch.float32).to(q.dtype)
     return torch.matmul(w, v)
 
-def _sdpa_math(q, k, v, causal):
-    "SDPA restricted to its math backend (`torch.nn.attention.sdpa_kernel`): the portable reference path a user can force."
+SDPA_BACKENDS = dict(sdpa_flash="FLASH_ATTENTION", sdpa_efficient="EFFICIENT_ATTENTION", sdpa_cudnn="CUDNN_ATTENTION", sdpa_math="MATH")
+
+def _sdpa_backend(q, k, v, causal:bool, backend:str):
+    "SDPA restricted to one backend (`torch.nn.attention.sdpa_kernel`), as a user can force it; raises RuntimeError where it cannot run."
     from torch.nn.attention import sdpa_kernel, SDPBackend
-    with sdpa_kernel(SDPBackend.MATH): return F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True)
+    with sdpa_kernel(getattr(SDPBackend, backend)): return F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True)
 
 def _flex_peer(q, k, v, causal:bool):
     "FlexAttention called directly as its documentation shows: compiled, GQA through `enable_gqa`, the causal block mask made once."
@@ -74,7 +77,7 @@ def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
         flex=_flex_peer(q, k, v, causal) if "flex" in impls else None,
         gqa_nb_flex=lambda: gqa_attention(q, k, v, is_causal=causal, kernel="flex"),
         sdpa_gqa=lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True),
-        sdpa_math=lambda: _sdpa_math(q, k, v, causal),
+        **{n: (lambda b=b: _sdpa_backend(q, k, v, causal, b)) for n, b in SDPA_BACKENDS.items()},
         sdpa_repeat=lambda: F.scaled_dot_product_attention(q, k.repeat_interleave(G, 1), v.repeat_interleave(G, 1), is_causal=causal),
         hf_eager=lambda: hf_eager_attention(q, k, v, mask),
         gqa_nb_torch=lambda: gqa_attention(q, k, v, is_causal=causal),
@@ -178,6 +181,18 @@ def _device_name(device):
     except (OSError, StopIteration): pass
     return f"cpu: {model} ({os.cpu_count()} logical cores)"
 
+def _first_call(name:str, f, sync=None) -> tuple:
+    "(seconds, None) for the first call of `f`, compiles included; (None, PyTorch's reason) if `name` is a forced SDPA backend that cannot run it."
+    if name not in SDPA_BACKENDS:
+        sync and sync(); t0 = time.perf_counter(); f(); sync and sync()
+        return time.perf_counter() - t0, None
+    with warnings.catch_warnings(record=True) as caught:             # PyTorch says in warnings why a backend was not used
+        warnings.simplefilter("always")
+        try: return _first_call("", f, sync)
+        except RuntimeError as e:
+            why = [str(w.message).strip() for w in caught if "not used because" in str(w.message)]
+            return None, " ".join(why) or str(e).strip().split("\n")[0]
+
 def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a smoke test)
               device:str="cpu",     # "cpu" or "cuda" (torch implementations on the GPU; numpy is skipped)
               reps:int=None,        # timed rounds (>= 5); default 7, or 5 with `quick`
@@ -214,8 +229,9 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
             for i in set(impls) - set(here): meta["skipped"][f"{name}/{i}"] = f"would hold all {facts['score_bytes'] / 2**30:.0f} GiB of scores"
             fns = make_impls(q, k, v, c["causal"], here)
             first = {}
-            for n, f in fns.items():                      # the first call, compile included (FlexAttention compiles here)
-                sync and sync(); t0 = time.perf_counter(); f(); sync and sync(); first[n] = time.perf_counter() - t0
+            for n in list(fns):                           # the first call, compile included (FlexAttention compiles here)
+                first[n], why = _first_call(n, fns[n], sync)
+                if why: del fns[n], first[n]; meta["skipped"][f"{name}/{n}"] = f"SDPA's {SDPA_BACKENDS[n]} backend does not run here ({device}, {dtype}): {why}"
             ref = fns["sdpa_gqa"]()
             errs, tol = {}, 1e-4 if dtype == "float32" else 3e-2
             for n, f in fns.items():
@@ -295,7 +311,7 @@ def plot_bench(result:dict, ax=None):
     w = 0.8 / len(impls)
     for j, impl in enumerate(impls):
         ys = [next((r["ratio_vs_sdpa"] for r in recs if r["case"] == c and r["impl"] == impl), np.nan) for c in cases]
-        bars = ax.bar([i + (j - (len(impls) - 1) / 2) * w for i in range(len(cases))], ys, w, label=impl, color=f"C{IMPLS.index(impl)}")   # one colour per implementation
+        bars = ax.bar([i + (j - (len(impls) - 1) / 2) * w for i in range(len(cases))], ys, w, label=impl, color=plt.cm.tab20(IMPLS.index(impl)))   # one colour per implementation
         ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=7, rotation=90, padding=2)
     ax.axhline(1, color="k", lw=0.8)
     ax.set_yscale("log"); ax.set_ylim(top=ax.get_ylim()[1] * 3)

@@ -13,8 +13,8 @@ from .executor import (implements, allowed, allowed_grid, query_offset, align_to
                              is_torch_namespace, _axes, _prod, device_of)
 
 # %% auto #0
-__all__ = ['SKINNY_ROWS', 'FLEX_CPU_MASK_INPUTS', 'attention_spec_parts', 'attention_blocks', 'finish_block', 'blocked_attention',
-           'fuse_attention', 'use_flex', 'merge_partials']
+__all__ = ['SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FLEX_CPU_MASK_INPUTS', 'attention_spec_parts', 'attention_blocks', 'finish_block',
+           'blocked_attention', 'fuse_attention', 'use_flex', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #8b70d1e4
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -97,13 +97,27 @@ def attention_blocks(L:int, S:int, causal:str=None, window:int=None, block:int=6
 
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
 SKINNY_ROWS = 16   # at most this many query rows per KV head: scores as (K·qᵀ)ᵀ
+NUMPY_CHUNK_BYTES = dict(scores=2 * 2**20, values=2**18)   # bytes of K (V) per numpy BLAS call, for few rows
+
+def _key_step(x, role:str) -> int: return max(1, NUMPY_CHUNK_BYTES[role] // (x.shape[-1] * x.itemsize))
 
 def _scores(xp, qb, kb):
     "`qb @ kbᵀ` for a block: (n, rows, E) × (n, keys, E) -> (n, rows, keys), laid out row by row."
     if qb.shape[1] > SKINNY_ROWS: return xp.matmul(qb, xp.matrix_transpose(kb))
-    if is_numpy_namespace(xp) and hasattr(np, "matvec"): return np.matvec(kb[:, None], qb)   # numpy override
+    if is_numpy_namespace(xp) and hasattr(np, "matvec"):            # numpy override: K·q per row, K in chunks
+        out, step = np.empty(kb.shape[:1] + qb.shape[1:2] + kb.shape[1:2], dtype=np.result_type(qb, kb)), _key_step(kb, "scores")
+        for a in range(0, kb.shape[1], step): np.matvec(kb[:, None, a:a + step], qb, out=out[..., a:a + step])
+        return out
     t = xp.matrix_transpose(xp.matmul(kb, xp.matrix_transpose(qb)))
     return xp.reshape(xp.reshape(t, (-1,)), t.shape)   # one small copy, so the row reductions read contiguous memory
+
+def _values(xp, p, vb):
+    "`p @ vb` for a block: (n, rows, keys) × (n, keys, F) -> (n, rows, F)."
+    if p.shape[1] > SKINNY_ROWS or not is_numpy_namespace(xp): return xp.matmul(p, vb)
+    step = _key_step(vb, "values")                                  # numpy override: summed over chunks of V
+    out = np.matmul(p[..., :step], vb[:, :step])
+    for a in range(step, vb.shape[1], step): out += np.matmul(p[..., a:a + step], vb[:, a:a + step])
+    return out
 
 # %% ../nbs/04_fastpath.ipynb #5aad52d9
 def _block_masks(masks, i0, i1, k0, k1):
@@ -126,7 +140,7 @@ def _finish_block(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=Fals
         p = xp.exp(s, out=s) if is_numpy_namespace(xp) else xp.exp(s)
     else: p = xp.exp(s - m)
     l = xp.sum(p, axis=-1, keepdims=True)
-    o = xp.matmul(p, vb) / xp.where(l == 0, 1.0, l)     # ... and 0 / 1 = 0
+    o = _values(xp, p, vb) / xp.where(l == 0, 1.0, l)   # ... and 0 / 1 = 0
     if not want_lse: return o, None
     seen = l[..., 0] > 0
     return o, xp.where(seen, m[..., 0] + xp.log(xp.where(seen, l[..., 0], 1.0)), -math.inf)   # log 0 = -inf, without a warning
