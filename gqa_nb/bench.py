@@ -85,6 +85,18 @@ def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
         gqa_nb_numpy=lambda: gqa_attention(qn, kn, vn, is_causal=causal))
     return {n: all_[n] for n in impls}
 
+def _first_call(name:str, f, sync=None) -> tuple:
+    "(seconds, None) for the first call of `f`, compiles included; (None, PyTorch's reason) if `name` is a forced SDPA backend that cannot run it."
+    if name not in SDPA_BACKENDS:
+        sync and sync(); t0 = time.perf_counter(); f(); sync and sync()
+        return time.perf_counter() - t0, None
+    with warnings.catch_warnings(record=True) as caught:             # PyTorch says in warnings why a backend was not used
+        warnings.simplefilter("always")
+        try: return _first_call("", f, sync)
+        except RuntimeError as e:
+            why = [str(w.message).strip() for w in caught if "not used because" in str(w.message)]
+            return None, " ".join(why) or str(e).strip().split("\n")[0]
+
 # %% ../nbs/10_bench.ipynb #293cf498
 @contextlib.contextmanager
 def _quiet_stderr_fd():
@@ -180,18 +192,6 @@ def _device_name(device):
         with open("/proc/cpuinfo") as f: model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
     except (OSError, StopIteration): pass
     return f"cpu: {model} ({os.cpu_count()} logical cores)"
-
-def _first_call(name:str, f, sync=None) -> tuple:
-    "(seconds, None) for the first call of `f`, compiles included; (None, PyTorch's reason) if `name` is a forced SDPA backend that cannot run it."
-    if name not in SDPA_BACKENDS:
-        sync and sync(); t0 = time.perf_counter(); f(); sync and sync()
-        return time.perf_counter() - t0, None
-    with warnings.catch_warnings(record=True) as caught:             # PyTorch says in warnings why a backend was not used
-        warnings.simplefilter("always")
-        try: return _first_call("", f, sync)
-        except RuntimeError as e:
-            why = [str(w.message).strip() for w in caught if "not used because" in str(w.message)]
-            return None, " ".join(why) or str(e).strip().split("\n")[0]
 
 def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a smoke test)
               device:str="cpu",     # "cpu" or "cuda" (torch implementations on the GPU; numpy is skipped)
@@ -319,7 +319,7 @@ def plot_bench(result:dict, ax=None):
     ax.set_ylabel("time / sdpa_gqa time (log)")
     m = result["meta"]
     ax.set_title(f"{'quick shapes' if m['quick'] else ', '.join(cases)} · {m['dtype']} · {m['device']} · torch {m['torch']}", fontsize=9)
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
+    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)   # below the axes, clear of the bars
     return ax
 
 # %% ../nbs/10_bench.ipynb #34f3d5f4
