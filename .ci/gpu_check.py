@@ -16,6 +16,7 @@ import numpy as np, torch, torch.nn.functional as F
 from gqa_nb.attention import gqa_attention, reference_attention
 
 out_dir = sys.argv[1] if len(sys.argv) > 1 else "."
+torch._dynamo.config.recompile_limit = 256   # the sweep compiles FlexAttention for many dtypes and structures; past the default 8 it would run uncompiled
 dev = torch.device(os.environ.get("GQA_CHECK_DEVICE", "cuda"))  # "cpu" to dry-run the script here
 print(f"torch {torch.__version__}, {torch.cuda.get_device_name(0) if dev.type == 'cuda' else platform.processor()}, python {platform.python_version()}", flush=True)
 
@@ -88,6 +89,7 @@ print(f"3. seeded dropout on {dev.type} is reproducible", flush=True)
 
 # 4. bench
 from gqa_nb import bench
+torch._dynamo.reset(); fastpath._FLEX.clear()   # compiles start afresh: the bench times first calls
 for tag, kw in (("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")), ("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"]))):
     res = bench.run_bench(device=dev.type, quick=dev.type != "cuda", log=lambda s: print(s, flush=True), **kw)
     json.dump(res, open(f"{out_dir}/bench_{dev.type}_{tag}.json", "w"), indent=1)
