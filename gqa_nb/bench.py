@@ -85,6 +85,12 @@ def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
         gqa_nb_numpy=lambda: gqa_attention(qn, kn, vn, is_causal=causal))
     return {n: all_[n] for n in impls}
 
+def _compile_room(n:int=64):
+    "A context in which FlexAttention can compile every structure the bench times (past torch's recompile limit, 8 by default, it would run uncompiled)."
+    import torch._dynamo
+    name = "recompile_limit" if hasattr(torch._dynamo.config, "recompile_limit") else "cache_size_limit"   # the older name
+    return torch._dynamo.config.patch(**{name: max(n, getattr(torch._dynamo.config, name))})
+
 def _first_call(name:str, f, sync=None) -> tuple:
     "(seconds, None) for the first call of `f`, compiles included; (None, PyTorch's reason) if `name` is a forced SDPA backend that cannot run it."
     if name not in SDPA_BACKENDS:
@@ -219,7 +225,7 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
                 cpu_count=os.cpu_count(), device=_device_name(device), quick=bool(quick), reps=reps, pause_s=pause,
                 dtype=dtype, no_grad=True, cases={}, skipped=skipped)
     records = []
-    with torch.no_grad():
+    with torch.no_grad(), _compile_room():
         for name in cases:
             c = table[name]; facts = case_facts(c, 4 if dtype == "float32" else 2)
             gen = torch.Generator().manual_seed(seed)

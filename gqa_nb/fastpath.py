@@ -146,9 +146,9 @@ def _finish_block(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=Fals
     return o, xp.where(seen, m[..., 0] + xp.log(xp.where(seen, l[..., 0], 1.0)), -math.inf)   # log 0 = -inf, without a warning
 
 def _finish_block_torch(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=False, scratch:bool=True):
-    "torch override: in place, with torch's one-pass softmax kernel, when neither the LSE nor a gradient is wanted and nothing is being compiled (measured faster on the CPU)."
+    "torch override: in place, with torch's one-pass softmax kernel, when `s` is scratch, neither the LSE nor a gradient is wanted and nothing is being compiled (measured faster on the CPU)."
     import torch
-    if want_lse or torch.compiler.is_compiling() or (torch.is_grad_enabled() and (s.requires_grad or vb.requires_grad)):
+    if want_lse or not scratch or torch.compiler.is_compiling() or (torch.is_grad_enabled() and (s.requires_grad or vb.requires_grad)):
         return _finish_block(xp, s, vb, cut, masks, axes, want_lse, scratch=False)   # (a compiler fuses the shared version itself)
     if cut is not None: (a, b), ok = cut; s[..., a:b].masked_fill_(~ok, float("-inf"))
     for m, shape in masks:
