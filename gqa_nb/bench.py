@@ -91,14 +91,16 @@ def _compile_room(n:int=64):
     name = "recompile_limit" if hasattr(torch._dynamo.config, "recompile_limit") else "cache_size_limit"   # the older name
     return torch._dynamo.config.patch(**{name: max(n, getattr(torch._dynamo.config, name))})
 
+def _timed(f, sync=None) -> float:
+    sync and sync(); t0 = time.perf_counter(); f(); sync and sync()
+    return time.perf_counter() - t0
+
 def _first_call(name:str, f, sync=None) -> tuple:
     "(seconds, None) for the first call of `f`, compiles included; (None, PyTorch's reason) if `name` is a forced SDPA backend that cannot run it."
-    if name not in SDPA_BACKENDS:
-        sync and sync(); t0 = time.perf_counter(); f(); sync and sync()
-        return time.perf_counter() - t0, None
+    if name not in SDPA_BACKENDS: return _timed(f, sync), None
     with warnings.catch_warnings(record=True) as caught:             # PyTorch says in warnings why a backend was not used
         warnings.simplefilter("always")
-        try: return _first_call("", f, sync)
+        try: return _timed(f, sync), None
         except RuntimeError as e:
             why = [str(w.message).strip() for w in caught if "not used because" in str(w.message)]
             return None, " ".join(why) or str(e).strip().split("\n")[0]
@@ -172,8 +174,7 @@ def time_interleaved(fns:dict,          # {name: zero-argument callable}
     for _ in range(reps):
         for n, f in fns.items():
             if pause: time.sleep(pause)
-            sync(); t0 = time.perf_counter(); f(); sync()
-            times[n].append(time.perf_counter() - t0)
+            times[n].append(_timed(f, sync))
     return times
 
 # %% ../nbs/10_bench.ipynb #bd78478e
