@@ -11,10 +11,10 @@ from .graph import ALIGNMENTS, EinsumGraph
 from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
 from .graph import replace_nodes
-from .fastpath import fuse_attention
+from .fastpath import fuse_attention, run_vjp
 
 # %% auto #0
-__all__ = ['GRAPHS', 'graph_key', 'attention_graph', 'gqa_attention', 'reference_attention']
+__all__ = ['GRAPHS', 'graph_key', 'attention_graph', 'gqa_attention', 'reference_attention', 'gqa_attention_backward']
 
 # %% ../nbs/05_attention.ipynb #24187793
 def _is_torch(x): return type(x).__module__.split(".")[0] == "torch"
@@ -150,3 +150,27 @@ def reference_attention(q, k, v, attn_mask=None, is_causal=False, scale=None, ca
     if sinks is None: return safe_softmax(namespace_of(s), s) @ vr
     s = torch.cat([s, sinks.reshape(1, -1, 1, 1).expand(*s.shape[:-1], 1)], -1)
     return safe_softmax(namespace_of(s), s)[..., :-1] @ vr
+
+# %% ../nbs/05_attention.ipynb #c5a0b002
+def gqa_attention_backward(q, k, v,          # as `gqa_attention`
+                           out, lse, dout,   # the output (B, Hq, L, Ev), its row LSE (B, Hq, L) and the cotangent dLoss/dout
+                           attn_mask=None, is_causal:bool=False, scale:float=None, *,
+                           causal_alignment:str="top_left", window:int=None, softcap:float=None,
+                           sinks=None, block:int=64) -> tuple:
+    "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's gradients."
+    B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
+    for name, x, shape in (("out", out, (B, Hq, L, Ev)), ("dout", dout, (B, Hq, L, Ev)), ("lse", lse, (B, Hq, L))):
+        if tuple(x.shape) != shape: raise ValueError(f"{name} must have shape {shape} for these q, k, v, got {tuple(x.shape)}")
+    if attn_mask is not None:
+        if is_causal or window is not None: raise ValueError("attn_mask cannot be given with is_causal or window (as in gqa_attention): fold them into attn_mask")
+        attn_mask = _check_mask(attn_mask, B, Hq, L, S)
+    if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
+    causal = causal_alignment if (is_causal or window is not None) else None
+    g = GRAPHS[graph_key(Hq, Hkv, E, Ev, causal, window, _number("softcap", softcap, 0.0), _number("scale", scale, 0.0), 0.0, "grouped",
+                         attn_mask is not None, True, block, True, sinks is not None, False)]
+    fused = next(n for n in g.nodes if n.op == "fused_attention")
+    xp = namespace_of(q)
+    saved = {fused.output: (xp.reshape(out, (B, Hkv, Hq // Hkv, L, Ev)), xp.reshape(lse, (B, Hkv, Hq // Hkv, L)))}
+    inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
+    _, grads = run_vjp(g, inputs, {g.outputs[0]: dout}, saved)
+    return (grads["q"], grads["k"], grads["v"]) + ((grads["sinks"],) if sinks is not None else ())

@@ -7,14 +7,16 @@ from __future__ import annotations
 import math
 import numpy as np
 from array_api_compat import is_numpy_namespace
-from .graph import (EinsumGraph, GraphError, Node, Tensor, register_op, replace_nodes, parse_einsum,
+from fastcore.basics import patch
+from .graph import (EinsumGraph, GraphError, Node, Tensor, OPS, register_op, replace_nodes, parse_einsum, layout_plan, node_outputs,
                           mask_words, _einsum_infer, _need, _positive, _check_causal, _check_roles, _idx)
 from .executor import (implements, allowed, allowed_grid, query_offset, align_to, apply_masks, half_dtypes, neg_inf,
-                             is_torch_namespace, _axes, _prod, device_of)
+                             is_torch_namespace, _axes, _prod, device_of, Context, check_inputs)
 
 # %% auto #0
-__all__ = ['SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FLEX_CPU_MASK_INPUTS', 'attention_spec_parts', 'attention_blocks', 'finish_block',
-           'blocked_attention', 'fuse_attention', 'use_flex', 'merge_partials']
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'VJPS', 'FLEX_CPU_MASK_INPUTS', 'attention_spec_parts',
+           'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention', 'run_vjp',
+           'fuse_attention', 'use_flex', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #8b70d1e4
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -76,24 +78,31 @@ _ = register_op("fused_attention", _fused_infer, _fused_rule, "softmax(mask(soft
                 arity=(3, 6), attrs=("spec", "q_axis", "k_axis", "block", "scale", "softcap", "causal", "window", "roles", "lse"))
 
 # %% ../nbs/04_fastpath.ipynb #205e8ce9
-_PLANS = {}
+TILE_BYTES = 8 * 2**20   # float32 scores per tile at most: keys per tile = TILE_BYTES / (4 · score rows)
+_TILES = {}
 
-def attention_blocks(L:int, S:int, causal:str=None, window:int=None, block:int=64) -> tuple:
-    "The fused op's plan: ((i0, i1, k0, k1, c0, c1), ...) per block of queries `i0:i1`: keys outside `k0:k1` are never computed, only keys `c0:c1` need the mask."
-    if (L, S, causal, window, block) in _PLANS: return _PLANS[L, S, causal, window, block]
+def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64, key_tile:int=1024) -> tuple:
+    "The fused op's plan: `((i0, i1, ((j0, j1, c0, c1), ...)), ...)`: per block of queries `i0:i1`, the key tiles `j0:j1` it visits, of which only columns `c0:c1` need the mask rule."
+    key = (L, S, causal, window, block, key_tile)
+    if key in _TILES: return _TILES[key]
     off = query_offset(L, S, causal) if causal else 0
-    hi = lambda i: min(S, i + off + 1) if causal else S             # keys j < hi(i) ...
-    lo = lambda i: max(0, i + off - window + 1) if window else 0    # ... and j >= lo(i) are visible to query i
+    hi = lambda i: max(0, min(S, i + off + 1)) if causal else S          # keys j < hi(i) ...
+    lo = lambda i: min(S, max(0, i + off - window + 1)) if window else 0  # ... and j >= lo(i) are visible to query i
     plan = []
     for i0 in range(0, L, block):
         i1 = min(L, i0 + block)
-        k0, k1 = lo(i0), max(lo(i0), hi(i1 - 1))
-        c0 = k0 if lo(i1 - 1) > k0 else max(k0, hi(i0))            # the window's left edge cuts from k0, else the diagonal from hi(i0)
-        c1 = k1 if hi(i0) < k1 else min(k1, lo(i1 - 1))             # the diagonal cuts up to k1, else the window edge up to lo(i1 - 1)
-        plan.append((i0, i1, k0, k1) + ((c0, c1) if c1 > c0 else (k0, k0)))
-    if len(_PLANS) > 4096: _PLANS.clear()          # made once per shape; a long decode loop must not grow it forever
-    _PLANS[L, S, causal, window, block] = tuple(plan)
-    return _PLANS[L, S, causal, window, block]
+        k0, k1 = lo(i0), max(lo(i0), hi(i1 - 1))          # every key some query of the block sees
+        v0, v1 = max(k0, lo(i1 - 1)), min(k1, hi(i0))      # the keys all of them see
+        edges = ((k0, v0), (v1, k1)) if v1 > v0 else ((k0, k1),)
+        n, tiles = -(-(k1 - k0) // key_tile), []
+        for t in range(n):
+            j0, j1 = k0 + (k1 - k0) * t // n, k0 + (k1 - k0) * (t + 1) // n
+            cut = [(max(a, j0), min(b, j1)) for a, b in edges if min(b, j1) > max(a, j0)]
+            tiles.append((j0, j1) + ((cut[0][0], cut[-1][1]) if cut else (j0, j0)))
+        plan.append((i0, i1, tuple(tiles)))
+    if len(_TILES) > 4096: _TILES.clear()          # made once per shape; a long decode loop must not grow it forever
+    _TILES[key] = tuple(plan)
+    return _TILES[key]
 
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
 SKINNY_ROWS = 16   # at most this many query rows per KV head: scores as (K·qᵀ)ᵀ
@@ -125,82 +134,272 @@ def _block_masks(masks, i0, i1, k0, k1):
     pick = lambda n, a, b: slice(a, b) if n > 1 else slice(None)
     return [m[..., pick(m.shape[-2], i0, i1), pick(m.shape[-1], k0, k1)] for m in masks]
 
-def _finish_block(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=False, scratch:bool=False):
-    "Scores `s` (n, rows, n_q, keys) → mask → softmax → times `vb` (n, keys, F): (out (n, rows·n_q, F), row lse or None). `scratch`: `s` may be overwritten."
-    if cut is not None:                                  # the mask rule `ok` on the columns a:b it cuts
-        (a, b), ok = cut
-        part = xp.where(ok, s[..., a:b], neg_inf(xp, s))
-        s = part if (a, b) == (0, s.shape[-1]) else xp.concat([s[..., :a], part, s[..., b:]], axis=-1)
-    if masks: s = xp.reshape(apply_masks(xp, xp.reshape(s, masks[0][1]), axes, [m for m, _ in masks], [axes] * len(masks)), s.shape)
-    s = xp.reshape(s, (s.shape[0], -1, s.shape[-1]))
+def _hide(xp, s, ok):
+    "Set `s` (a view into the op's scratch scores) to -inf where `ok` is False, in place."
+    if is_torch_namespace(xp): s.masked_fill_(~ok, -math.inf)
+    elif is_numpy_namespace(xp): np.copyto(s, -np.inf, where=~ok)
+    else: s[...] = xp.where(ok, s, neg_inf(xp, s))
+
+class AttentionProblem:
+    "A fused node's operands folded to `Q (n, r, L, E)`, `K (n, S, E)`, `V (n, S, F)` (`n`: batch axes, `r`: query heads per KV head), its masks, sinks and options, and its tile plan."
+    def __init__(self, cx, node, q, k, v, extra):
+        xp, a = cx.xp, node.attrs
+        P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
+        self.xp, self.P, self.R, self.lead, self.rows = xp, P, R, tuple(q.shape[:len(P)]), tuple(q.shape[len(P):-2])
+        (self.L, self.E), self.S, self.F = tuple(q.shape[-2:]), k.shape[-2], v.shape[-1]
+        self.nb, self.nr = _prod(self.lead), _prod(self.rows)
+        self.Q = xp.reshape(q, (self.nb, self.nr, self.L, self.E))
+        self.K, self.V = xp.reshape(k, (self.nb, self.S, self.E)), xp.reshape(v, (self.nb, self.S, self.F))
+        self.score_axes, self.roles = P + R + qa + ka, list(a.get("roles", []))
+        ax = [_axes(cx, node, 3 + i) for i in range(len(extra))]
+        self.masks = [align_to(xp, m, x, self.score_axes) for m, x, r in zip(extra, ax, self.roles) if r != "sinks"]
+        sink = [(m, x) for m, x, r in zip(extra, ax, self.roles) if r == "sinks"]
+        self.sink_axes = sink[0][1] if sink else None
+        self.sinks = xp.reshape(xp.broadcast_to(align_to(xp, sink[0][0], self.sink_axes, P + R), self.lead + self.rows), (self.nb, self.nr, 1)) if sink else None
+        self.dtype, self.acc = q.dtype, (xp.float32 if q.dtype in half_dtypes(xp) else q.dtype)
+        self.scale, self.cap, self.causal, self.window = a.get("scale") or 1.0, a.get("softcap"), a.get("causal"), a.get("window")
+        self.dev, block = device_of(q), a["block"]
+        self.key_tile = max(1, TILE_BYTES // (4 * self.nb * self.nr * min(block, self.L)))
+        self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
+
+# %% ../nbs/04_fastpath.ipynb #b2e0c400
+@patch
+def queries(self:AttentionProblem, i0, i1):
+    "Block `i0:i1` of the queries, times the scale, as `(n, r·rows, E)` in the accumulation dtype."
+    xp = self.xp
+    return xp.reshape(xp.astype(self.Q[:, :, i0:i1, :], self.acc) * self.scale, (self.nb, self.nr * (i1 - i0), self.E))
+
+@patch
+def rows_of(self:AttentionProblem, x, i0, i1):
+    "Block `i0:i1` of a `(n, r, L, ...)` array as `(n, r·rows, ...)`."
+    return self.xp.reshape(x[:, :, i0:i1], (self.nb, self.nr * (i1 - i0)) + tuple(x.shape[3:]))
+
+@patch
+def tile(self:AttentionProblem, x, j0, j1):
+    "Keys `j0:j1` of K or V in the accumulation dtype: a tile-sized copy for half types, none otherwise."
+    return self.xp.astype(x[:, j0:j1, :], self.acc, copy=False)
+
+@patch
+def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1):
+    "The block's masked scores against keys `j0:j1`, `(n, r·rows, keys)`, and `tanh(raw / cap)` when softcapped (the backward needs it)."
+    xp, n, kn = self.xp, i1 - i0, j1 - j0
+    s, t = _scores(xp, qs, self.tile(self.K, j0, j1)), None
+    if self.cap: t = xp.tanh(s / self.cap); s = t * self.cap
+    if c1 > c0:                                        # the mask rule, on the columns it cuts
+        ok = allowed_grid(xp, self.L, self.S, self.causal, self.window, rows=range(i0, i1), cols=range(c0, c1), device=self.dev)
+        _hide(xp, xp.reshape(s, (self.nb, self.nr, n, kn))[..., c0 - j0:c1 - j0], ok)
+    if self.masks:
+        view = self.lead + self.rows + (n, kn)
+        s = xp.reshape(apply_masks(xp, xp.reshape(s, view), self.score_axes, _block_masks(self.masks, i0, i1, j0, j1), [self.score_axes] * len(self.masks)), s.shape)
+    return s, t
+
+# %% ../nbs/04_fastpath.ipynb #b2e0c401
+def _exp_shifted(xp, s, m):
+    "`exp(s - m)`, overwriting the scratch scores `s` where the library allows it and nothing is tracing the op."
+    if is_numpy_namespace(xp): np.subtract(s, m, out=s); return np.exp(s, out=s)
+    if is_torch_namespace(xp):
+        import torch
+        if not torch.compiler.is_compiling(): return s.sub_(m).exp_()
+    return xp.exp(s - m)
+
+def _normalised_values(xp, s, vb):
+    "`softmax(s) · vb` for a block whose keys fit one tile and whose LSE nobody wants; rows that see no key give 0."
     m = xp.max(s, axis=-1, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0.0)                 # a row that sees no key: exp(-inf - 0) = 0
-    if scratch:                                          # no new score-sized arrays: each costs page faults
-        s -= m
-        p = xp.exp(s, out=s) if is_numpy_namespace(xp) else xp.exp(s)
-    else: p = xp.exp(s - m)
+    p = _exp_shifted(xp, s, xp.where(xp.isfinite(m), m, 0.0))
     l = xp.sum(p, axis=-1, keepdims=True)
-    o = _values(xp, p, vb) / xp.where(l == 0, 1.0, l)   # ... and 0 / 1 = 0
-    if not want_lse: return o, None
-    seen = l[..., 0] > 0
-    return o, xp.where(seen, m[..., 0] + xp.log(xp.where(seen, l[..., 0], 1.0)), -math.inf)   # log 0 = -inf, without a warning
+    return _values(xp, p, vb) / xp.where(l > 0, l, 1.0)
 
-def _finish_block_torch(xp, s, vb, cut=None, masks=(), axes:str="", want_lse:bool=False, scratch:bool=True):
-    "torch override: in place, with torch's one-pass softmax kernel, when `s` is scratch, neither the LSE nor a gradient is wanted and nothing is being compiled (measured faster on the CPU)."
+def _normalised_values_torch(xp, s, vb):
+    "torch override: its one-pass softmax kernel, in place (measured faster on the CPU); the shared version while compiling."
     import torch
-    if want_lse or not scratch or torch.compiler.is_compiling() or (torch.is_grad_enabled() and (s.requires_grad or vb.requires_grad)):
-        return _finish_block(xp, s, vb, cut, masks, axes, want_lse, scratch=False)   # (a compiler fuses the shared version itself)
-    if cut is not None: (a, b), ok = cut; s[..., a:b].masked_fill_(~ok, float("-inf"))
-    for m, shape in masks:
-        s5 = s.view(shape)
-        if m.dtype == torch.bool: s5.masked_fill_(~m, float("-inf"))
-        else: s5.add_(m)
-    s = s.view(s.shape[0], -1, s.shape[-1])
-    seen = torch.isfinite(s.amax(-1, keepdim=True))      # rows that see at least one key
+    if torch.compiler.is_compiling(): return _normalised_values(xp, s, vb)
+    seen = torch.isfinite(s.amax(-1, keepdim=True))
     p = torch.softmax(s, -1, out=s) if s.is_cpu else torch.softmax(s, -1)   # the CPU kernel works row by row: in place is safe
-    return torch.matmul(p, vb).masked_fill_(~seen, 0.0), None
+    return torch.matmul(p, vb).masked_fill_(~seen, 0.0)
 
-def finish_block(xp, *args, **kw):
-    "A block's mask, softmax and values: the shared array-API version, or a backend's measured-faster override."
-    return (_finish_block_torch if is_torch_namespace(xp) else _finish_block)(xp, *args, **kw)
+# %% ../nbs/04_fastpath.ipynb #b2e0c402
+def flash_forward(pb:AttentionProblem, want_lse:bool=True):
+    "Online softmax over each query block's key tiles. Returns `(out (n, r, L, F), lse (n, r, L))` in the accumulation dtype."
+    xp = pb.xp
+    out = xp.zeros((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.acc, device=pb.dev)
+    lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
+    for i0, i1, tiles in pb.plan:
+        if not tiles: continue                                    # no key visible: output 0, LSE -inf
+        n, qs, o = i1 - i0, pb.queries(i0, i1), None
+        if len(tiles) == 1 and not want_lse:                      # one tile: a plain softmax
+            s, _ = pb.logits(qs, i0, i1, *tiles[0])
+            norm = _normalised_values_torch if is_torch_namespace(xp) else _normalised_values
+            out[:, :, i0:i1, :] = xp.reshape(norm(xp, s, pb.tile(pb.V, *tiles[0][:2])), (pb.nb, pb.nr, n, pb.F)); continue
+        m = xp.full((pb.nb, pb.nr * n, 1), -math.inf, dtype=pb.acc, device=pb.dev)
+        for j0, j1, c0, c1 in tiles:
+            s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1)
+            m_new = xp.maximum(m, xp.max(s, axis=-1, keepdims=True))
+            ms = xp.where(xp.isfinite(m_new), m_new, 0.0)          # a row that has seen no key yet: exp(-inf - 0) = 0
+            p = _exp_shifted(xp, s, ms)
+            pv = _values(xp, p, pb.tile(pb.V, j0, j1))
+            if o is None: l, o = xp.sum(p, axis=-1, keepdims=True), pv
+            else:                                                  # the earlier tiles shrink by e^(m - m_new)
+                alpha = xp.exp(m - ms)
+                l, o = l * alpha + xp.sum(p, axis=-1, keepdims=True), o * alpha + pv
+            m = m_new
+        seen = l > 0
+        out[:, :, i0:i1, :] = xp.reshape(o / xp.where(seen, l, 1.0), (pb.nb, pb.nr, n, pb.F))
+        lse[:, :, i0:i1] = xp.reshape(xp.where(seen, xp.where(xp.isfinite(m), m, 0.0) + xp.log(xp.where(seen, l, 1.0)), -math.inf), (pb.nb, pb.nr, n))
+    if pb.sinks is not None:                                      # the sink joins the softmax: rescale by e^lse / (e^lse + e^sink)
+        with_sink = xp.logaddexp(lse, xp.astype(pb.sinks, pb.acc))
+        out, lse = out * xp.exp(lse - with_sink)[..., None], with_sink
+    return out, lse
+
+# %% ../nbs/04_fastpath.ipynb #b2e0c421
+def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
+    "Add a tile's `ds` (the gradient of an added mask) into `dm`, summed over the axes the mask broadcasts."
+    xp, n, kn = pb.xp, i1 - i0, j1 - j0
+    g = xp.reshape(ds, pb.lead + pb.rows + (n, kn))
+    axes = tuple(i for i, (a, b) in enumerate(zip(dm.shape, g.shape)) if a == 1 and b != 1)
+    if axes: g = xp.sum(g, axis=axes, keepdims=True)
+    dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
+
+def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
+    "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)` in the accumulation dtype."
+    xp = pb.xp
+    out, dout = (xp.astype(xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)), pb.acc) for t in (out, dout))
+    lse = xp.astype(xp.reshape(lse, (pb.nb, pb.nr, pb.L, 1)), pb.acc)
+    D = xp.sum(dout * out, axis=-1, keepdims=True)                                      # rowsum(dO ∘ O)
+    if dlse is not None: D = D - xp.astype(xp.reshape(dlse, D.shape), pb.acc)           # ∂lse/∂s = P
+    dsinks = None if pb.sinks is None else -xp.sum(xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse) * D, axis=(2, 3))[..., None]
+    lse = xp.where(xp.isfinite(lse), lse, math.inf)                                     # a row that sees nothing: P = 0
+    dQ = xp.zeros((pb.nb, pb.nr, pb.L, pb.E), dtype=pb.acc, device=pb.dev)
+    dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
+    dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
+    for i0, i1, tiles in pb.plan:
+        if not tiles: continue
+        qs, do, l, d = pb.queries(i0, i1), pb.rows_of(dout, i0, i1), pb.rows_of(lse, i0, i1), pb.rows_of(D, i0, i1)
+        dq = xp.zeros(qs.shape, dtype=pb.acc, device=pb.dev)
+        for j0, j1, c0, c1 in tiles:
+            s, t = pb.logits(qs, i0, i1, j0, j1, c0, c1)
+            p = _exp_shifted(xp, s, l)                                 # P = exp(S − lse), recomputed
+            kt, vt = pb.tile(pb.K, j0, j1), pb.tile(pb.V, j0, j1)
+            dV[:, j0:j1, :] += xp.matmul(xp.matrix_transpose(p), do)   # summed over the G heads' rows
+            ds = xp.matmul(do, xp.matrix_transpose(vt))                # dP = dO·Vᵀ ...
+            ds -= d; ds *= p                                           # ... dS = P ∘ (dP − D), in place
+            for dm in dmasks:
+                if dm is not None: _add_mask_grad(pb, dm, ds, i0, i1, j0, j1)
+            if t is not None: t *= t; ds -= ds * t                     # through c·tanh(x/c): × (1 − tanh²)
+            dq += xp.matmul(ds, kt)
+            dK[:, j0:j1, :] += xp.matmul(xp.matrix_transpose(ds), qs)  # qs holds the scale already
+        dq *= pb.scale
+        dQ[:, :, i0:i1, :] = xp.reshape(dq, (pb.nb, pb.nr, i1 - i0, pb.E))
+    return dQ, dK, dV, dsinks, dmasks
+
+# %% ../nbs/04_fastpath.ipynb #b2e0c423
+def _node_outputs(pb:AttentionProblem, want_lse:bool, out, lse):
+    "The node's outputs from the folded ones: `out` in the inputs' dtype, and the LSE when wanted."
+    xp = pb.xp
+    out = xp.reshape(xp.astype(out, pb.dtype), pb.lead + pb.rows + (pb.L, pb.F))
+    return (out, xp.reshape(lse, pb.lead + pb.rows + (pb.L,))) if want_lse else out
+
+def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
+    "`flash_backward`'s gradients in the shapes and dtypes of the node's inputs `(q, k, v, *extra)`; None where there is none."
+    xp = pb.xp
+    (q, k, v, *extra), (dQ, dK, dV, dsinks, dmasks) = inputs, grads
+    out, dmasks = [xp.astype(xp.reshape(d, x.shape), x.dtype) for d, x in ((dQ, q), (dK, k), (dV, v))], iter(dmasks)
+    for x, r in zip(extra, pb.roles):
+        if r == "sinks":
+            g, al = xp.reshape(dsinks, pb.lead + pb.rows), align_to(xp, x, pb.sink_axes, pb.P + pb.R)
+            axes = tuple(i for i, (a, b) in enumerate(zip(al.shape, g.shape)) if a == 1 and b != 1)
+            out.append(xp.astype(xp.reshape(xp.sum(g, axis=axes, keepdims=True) if axes else g, x.shape), x.dtype))
+        else:
+            d = next(dmasks, None)
+            out.append(None if d is None else xp.astype(xp.reshape(d, x.shape), x.dtype))
+    return out
+
+# %% ../nbs/04_fastpath.ipynb #b2e0c425
+_FUSED_FUNCTION = []
+
+def _fused_function():
+    "The torch `autograd.Function` of the fused op (made once, on first use, so that importing the module needs no torch)."
+    if _FUSED_FUNCTION: return _FUSED_FUNCTION[0]
+    import torch
+    class FusedAttention(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, cx, node, q, k, v, *extra):
+            pb = AttentionProblem(cx, node, q, k, v, extra)
+            out, lse = _node_outputs(pb, True, *flash_forward(pb))
+            ctx.cx, ctx.node = cx, node
+            ctx.save_for_backward(q, k, v, out, lse, *extra)
+            ctx.set_materialize_grads(False)
+            return out, lse
+        @staticmethod
+        def backward(ctx, dout, dlse):
+            q, k, v, out, lse, *extra = ctx.saved_tensors
+            pb = AttentionProblem(ctx.cx, ctx.node, q, k, v, extra)
+            if dout is None: dout = torch.zeros_like(out)
+            masks = [(m, 5 + i) for i, (m, r) in enumerate(zip(extra, pb.roles)) if r != "sinks"]
+            grads = flash_backward(pb, out, lse, dout, dlse, [ctx.needs_input_grad[i] and m.is_floating_point() for m, i in masks])
+            return (None, None, *_input_grads(pb, (q, k, v, *extra), grads))
+    _FUSED_FUNCTION.append(FusedAttention)
+    return FusedAttention
 
 @implements("fused_attention")
 def blocked_attention(cx, node, q, k, v, *extra):
-    "The fused op, a block of queries at a time (the array-API lowering)."
-    xp, a = cx.xp, node.attrs
-    P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
-    lead, rows = tuple(q.shape[:len(P)]), tuple(q.shape[len(P):-2])
-    (L, E), S, F = tuple(q.shape[-2:]), k.shape[-2], v.shape[-1]
-    nb, nr = _prod(lead), _prod(rows)
-    Q, K, V = xp.reshape(q, (nb, nr, L, E)), xp.reshape(k, (nb, S, E)), xp.reshape(v, (nb, S, F))
-    score_axes = P + R + qa + ka
-    roles = a.get("roles", [])
-    masks = [align_to(xp, m, _axes(cx, node, 3 + i), score_axes) for i, (m, r) in enumerate(zip(extra, roles)) if r != "sinks"]
-    sinks = [xp.reshape(xp.broadcast_to(align_to(xp, m, _axes(cx, node, 3 + i), P + R), lead + rows), (nb, nr, 1))
-             for i, (m, r) in enumerate(zip(extra, roles)) if r == "sinks"]
-    acc = xp.float32 if q.dtype in half_dtypes(xp) else q.dtype
-    scale, cap, causal, window, dev = a.get("scale") or 1.0, a.get("softcap"), a.get("causal"), a.get("window"), device_of(q)
-    outs, lses = [], []
-    for i0, i1, k0, k1, c0, c1 in attention_blocks(L, S, causal, window, a["block"]):
-        n, kn = i1 - i0, k1 - k0
-        if kn == 0:
-            outs.append(xp.zeros((nb, nr, n, F), dtype=q.dtype, device=dev))
-            lses.append(xp.broadcast_to(xp.astype(sinks[0], acc), (nb, nr, n)) if sinks else xp.full((nb, nr, n), -math.inf, dtype=acc, device=dev)); continue
-        qb, kb, vb = (xp.astype(t, acc, copy=False) for t in (Q[:, :, i0:i1, :], K[:, k0:k1, :], V[:, k0:k1, :]))   # no copy unless half
-        s = xp.reshape(_scores(xp, xp.reshape(qb * scale, (nb, nr * n, E)), kb), (nb, nr, n, kn))
-        if cap: s = xp.tanh(s / cap) * cap
-        cut = ((c0 - k0, c1 - k0), allowed_grid(xp, L, S, causal, window, rows=range(i0, i1), cols=range(c0, c1), device=dev)) if c1 > c0 else None
-        block_masks = [(m, lead + rows + (n, kn)) for m in _block_masks(masks, i0, i1, k0, k1)]
-        o, lse = finish_block(xp, s, vb, cut, block_masks, score_axes, "lse" in a or bool(sinks), scratch=True)
-        o = xp.reshape(o, (nb, nr, n, F))
-        if sinks:                                          # the sink joins the softmax: rescale by e^lse / (e^lse + e^sink)
-            with_sink = xp.logaddexp(xp.reshape(lse, (nb, nr, n)), xp.astype(sinks[0], acc))
-            o, lse = o * xp.exp(xp.reshape(lse, (nb, nr, n)) - with_sink)[..., None], with_sink
-        outs.append(xp.astype(o, q.dtype))
-        if lse is not None: lses.append(xp.reshape(lse, (nb, nr, n)))
-    out = xp.reshape(outs[0] if len(outs) == 1 else xp.concat(outs, axis=2), lead + rows + (L, F))
-    if "lse" not in a: return out
-    return out, xp.reshape(lses[0] if len(lses) == 1 else xp.concat(lses, axis=2), lead + rows + (L,))
+    "The fused op, tile by tile (the array-API lowering); on torch with gradients, through the `autograd.Function` whose backward is `flash_backward`."
+    want_lse = "lse" in node.attrs
+    if is_torch_namespace(cx.xp):
+        import torch
+        if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra)):
+            out, lse = _fused_function().apply(cx, node, q, k, v, *extra)
+            return (out, lse) if want_lse else out
+    pb = AttentionProblem(cx, node, q, k, v, extra)
+    return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
+
+# %% ../nbs/04_fastpath.ipynb #b2e0c427
+VJPS = {}   # op name -> vjp(cx, node, inputs, outputs, cotangents) -> a gradient (or None) per input
+
+def _rearrange_vjp(cx, node, ins, outs, cots):
+    xp, (x,), (g,) = cx.xp, ins, cots
+    split, perm, expand, _ = layout_plan(node, tuple(x.shape))
+    moved = tuple(split[p] for p in perm)
+    g = xp.reshape(g, expand or moved)
+    if expand: g = xp.sum(g, axis=tuple(i for i, (a, b) in enumerate(zip(moved, expand)) if a == 1 and b != 1), keepdims=True)
+    return [xp.reshape(xp.permute_dims(g, tuple(perm.index(i) for i in range(len(perm)))), tuple(x.shape))]
+
+def _fused_vjp(cx, node, ins, outs, cots):
+    pb = AttentionProblem(cx, node, ins[0], ins[1], ins[2], ins[3:])
+    saved = getattr(cx, "saved", {}).get(node.output)   # (out, lse) given by the caller, e.g. those of all keys in ring attention
+    out, lse = saved if saved is not None else flash_forward(pb)   # else the forward again: no graph output keeps the LSE
+    dout = cots[0] if cots[0] is not None else cx.xp.zeros(outs[0].shape, dtype=outs[0].dtype, device=device_of(outs[0]))
+    masks = [m for m, r in zip(ins[3:], pb.roles) if r != "sinks"]
+    grads = flash_backward(pb, out, lse, dout, cots[1] if len(cots) > 1 else None, [cx.xp.isdtype(m.dtype, "real floating") for m in masks])
+    return _input_grads(pb, ins, grads)
+
+VJPS.update(rearrange=_rearrange_vjp, repeat=_rearrange_vjp, rename=lambda cx, node, ins, outs, cots: list(cots), fused_attention=_fused_vjp)
+
+# %% ../nbs/04_fastpath.ipynb #b2e0c428
+def run_vjp(graph:EinsumGraph, # a graph of ops with a VJP (`VJPS`), e.g. `attention_graph(...)` with the fused op
+            inputs:dict,       # {input name: array}, all from one array library
+            douts:dict,        # {output name: its cotangent, e.g. dLoss/dout}; outputs not named get none
+            saved:dict=None,   # {fused node output: (out, lse)} to use instead of recomputing that node's forward
+           ) -> tuple:
+    "Run `graph` forward, then its vector-Jacobian product: `(outputs, {input name: gradient or None})`."
+    xp = check_inputs(graph, inputs)
+    if unknown := sorted(set(douts) - set(graph.outputs)): raise ValueError(f"douts names {unknown}, which are not outputs of the graph {graph.outputs}")
+    if bad := sorted({n.op for n in graph.nodes} - set(VJPS)):
+        raise NotImplementedError(f"run_vjp: no vector-Jacobian product for op(s) {bad}; it covers {sorted(VJPS)}: fuse the graph (fuse_attention) or use torch autograd")
+    cx, env = Context(graph, xp), dict(inputs)
+    cx.saved = saved or {}
+    for node in graph.nodes:
+        made = OPS[node.op].run(cx, node, *(env[x] for x in node.inputs))
+        names = node_outputs(node)
+        env.update(zip(names, made if len(names) > 1 else (made,)))
+    grads = dict(douts)
+    for node in reversed(graph.nodes):
+        names = node_outputs(node)
+        cots = [grads.pop(n, None) for n in names]
+        if all(c is None for c in cots): continue
+        for x, g in zip(node.inputs, VJPS[node.op](cx, node, [env[x] for x in node.inputs], [env[n] for n in names], cots)):
+            if g is not None: grads[x] = g if x not in grads else grads[x] + g
+    outs = tuple(env[o] for o in graph.outputs)
+    return (outs[0] if len(outs) == 1 else outs), {n: grads.get(n) for n in graph.inputs}
 
 # %% ../nbs/04_fastpath.ipynb #a35475e0
 def fuse_attention(g:EinsumGraph,   # a graph, e.g. from `build_attention_graph`
