@@ -10,32 +10,39 @@ import torch, torch.nn.functional as F
 from .attention import gqa_attention
 
 # %% auto #0
-__all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'SCORES_IMPLS', 'SCORES_BUDGET', 'SDPA_BACKENDS',
-           'case_facts', 'repeat_kv', 'hf_eager_attention', 'make_impls', 'peak_extra_bytes', 'machine_probes',
-           'time_interleaved', 'run_bench', 'fastest_peer', 'format_table', 'plot_bench', 'bench_parser',
-           'bench_from_args', 'bench_main']
+__all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'NO_BACKWARD_CPU', 'NOT_TRAINED', 'SCORES_IMPLS',
+           'SCORES_BUDGET', 'SDPA_BACKENDS', 'case_facts', 'repeat_kv', 'hf_eager_attention', 'make_impls',
+           'peak_extra_bytes', 'machine_probes', 'time_interleaved', 'run_bench', 'fastest_peer', 'format_table',
+           'plot_bench', 'bench_parser', 'bench_from_args', 'bench_main']
 
 # %% ../nbs/10_bench.ipynb #6b368b0a
 CASES = dict(decode=dict(B=8, Hq=32, Hkv=8, L=1, S=4096, E=128, causal=False),
              prefill=dict(B=1, Hq=32, Hkv=8, L=1024, S=1024, E=128, causal=True),
              decode_long=dict(B=1, Hq=32, Hkv=8, L=1, S=32768, E=128, causal=False),
-             prefill_long=dict(B=1, Hq=32, Hkv=8, L=8192, S=8192, E=128, causal=True))
+             prefill_long=dict(B=1, Hq=32, Hkv=8, L=8192, S=8192, E=128, causal=True),
+             train=dict(B=1, Hq=32, Hkv=8, L=2048, S=2048, E=128, causal=True, train=True),         # forward + backward
+             train_long=dict(B=1, Hq=32, Hkv=8, L=8192, S=8192, E=128, causal=True, train=True))
 QUICK_CASES = dict(decode=dict(B=2, Hq=8, Hkv=2, L=1, S=2048, E=128, causal=False),
                    prefill=dict(B=1, Hq=8, Hkv=2, L=256, S=256, E=64, causal=True),
                    decode_long=dict(B=1, Hq=8, Hkv=2, L=1, S=8192, E=64, causal=False),
-                   prefill_long=dict(B=1, Hq=8, Hkv=2, L=512, S=512, E=64, causal=True))
+                   prefill_long=dict(B=1, Hq=8, Hkv=2, L=512, S=512, E=64, causal=True),
+                   train=dict(B=1, Hq=8, Hkv=2, L=256, S=256, E=64, causal=True, train=True),
+                   train_long=dict(B=1, Hq=8, Hkv=2, L=512, S=512, E=64, causal=True, train=True))
 DEFAULT_CASES = ("decode", "prefill")   # the long ones on request: `--cases decode_long prefill_long`
 IMPLS = ("sdpa_gqa", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math", "sdpa_repeat", "hf_eager", "flex", "gqa_nb_torch", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")
 PEERS = tuple(i for i in IMPLS if not i.startswith("gqa_nb"))   # what a user could pick instead of gqa_nb
-BOUND = dict(decode="memory", prefill="compute", decode_long="memory", prefill_long="compute")  # what limits each case
+BOUND = dict(decode="memory", prefill="compute", decode_long="memory", prefill_long="compute", train="compute", train_long="compute")  # what limits each case
+NO_BACKWARD_CPU = ("flex", "gqa_nb_flex")   # compiled FlexAttention has no backward on the CPU (torch 2.13)
+NOT_TRAINED = ("gqa_nb_numpy", "gqa_nb_torch_repeat")   # numpy has no autograd (its gradients: `run_vjp`); the repeat strategy is for teaching
 SCORES_IMPLS, SCORES_BUDGET = ("sdpa_math", "hf_eager"), 2 * 2**30   # these hold all (B, Hq, L, S) scores: skipped above 2 GiB of them
 
 def case_facts(c:dict, elt:int=4) -> dict:
-    "Sizes that set the floor of a case (`elt` bytes an element: 4 float32, 2 bfloat16): K+V bytes, the full score tensor, visible pairs, FLOPs."
+    "Sizes that set the floor of a case (`elt` bytes an element: 4 float32, 2 bfloat16): K+V bytes, the full score tensor, visible pairs, FLOPs (a training case: forward 2 products, backward 5, as FlashAttention-2 counts them)."
     B, Hq, Hkv, L, S, E = (c[k] for k in ("B", "Hq", "Hkv", "L", "S", "E"))
     pairs = sum(min(S, i + 1) for i in range(L)) if c["causal"] else L * S   # top-left, as SDPA's is_causal
+    work = 3.5 if c.get("train") else 1.0
     return dict(kv_bytes=2 * B * Hkv * S * E * elt, score_bytes=B * Hq * L * S * elt, pairs=pairs,
-                flops=4 * B * Hq * E * pairs, full_flops=4 * B * Hq * L * S * E)
+                flops=int(work * 4 * B * Hq * E * pairs), full_flops=int(work * 4 * B * Hq * L * S * E))
 
 # %% ../nbs/10_bench.ipynb #7988028c
 def repeat_kv(x, n_rep:int):
@@ -72,7 +79,7 @@ def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
     "Zero-argument callables, one per implementation name, for the inputs q, k, v (torch tensors)."
     G, (L, S) = q.shape[1] // k.shape[1], (q.shape[2], k.shape[2])
     mask = torch.full((L, S), torch.finfo(q.dtype).min, device=q.device).triu(1)[None, None] if causal else None
-    qn, kn, vn = ((x.numpy() for x in (q, k, v)) if q.device.type == "cpu" and q.dtype != torch.bfloat16 else (None,) * 3)
+    qn, kn, vn = ((x.detach().numpy() for x in (q, k, v)) if q.device.type == "cpu" and q.dtype != torch.bfloat16 else (None,) * 3)
     all_ = dict(
         flex=_flex_peer(q, k, v, causal) if "flex" in impls else None,
         gqa_nb_flex=lambda: gqa_attention(q, k, v, is_causal=causal, kernel="flex"),
@@ -200,6 +207,16 @@ def _device_name(device):
     except (OSError, StopIteration): pass
     return f"cpu: {model} ({os.cpu_count()} logical cores)"
 
+def _training(fns:dict, q, k, v, device:str, skipped:dict, case:str, gen) -> dict:
+    "Each implementation as one forward and backward: `() -> (dq, dk, dv)` for a fixed random `dout`; those with no backward here are skipped."
+    dout = torch.randn(q.shape, generator=gen).to(q.device, q.dtype)
+    out = {}
+    for n, f in fns.items():
+        if n in NOT_TRAINED: skipped[f"{case}/{n}"] = "not a training path (numpy: gradients by run_vjp, not autograd; repeat: for teaching)"
+        elif n in NO_BACKWARD_CPU and device == "cpu": skipped[f"{case}/{n}"] = "compiled FlexAttention has no backward on the CPU (torch 2.13)"
+        else: out[n] = lambda f=f: torch.autograd.grad(f(), (q, k, v), dout)
+    return out
+
 def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a smoke test)
               device:str="cpu",     # "cpu" or "cuda" (torch implementations on the GPU; numpy is skipped)
               reps:int=None,        # timed rounds (>= 5); default 7, or 5 with `quick`
@@ -224,29 +241,32 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
     meta = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), torch=torch.__version__,
                 numpy=np.__version__, python=platform.python_version(), threads=torch.get_num_threads(),
                 cpu_count=os.cpu_count(), device=_device_name(device), quick=bool(quick), reps=reps, pause_s=pause,
-                dtype=dtype, no_grad=True, cases={}, skipped=skipped)
+                dtype=dtype, no_grad=not any(table[n].get("train") for n in cases), cases={}, skipped=skipped)
     records = []
-    with torch.no_grad(), _compile_room():
-        for name in cases:
-            c = table[name]; facts = case_facts(c, 4 if dtype == "float32" else 2)
+    for name in cases:
+        c = table[name]; facts = case_facts(c, 4 if dtype == "float32" else 2)
+        with torch.set_grad_enabled(bool(c.get("train"))), _compile_room():
             gen = torch.Generator().manual_seed(seed)
-            q, k, v = (torch.randn(c["B"], h, n, c["E"], generator=gen).to(device, getattr(torch, dtype))
+            q, k, v = (torch.randn(c["B"], h, n, c["E"], generator=gen).to(device, getattr(torch, dtype)).requires_grad_(bool(c.get("train")))
                        for h, n in ((c["Hq"], c["L"]), (c["Hkv"], c["S"]), (c["Hkv"], c["S"])))
             here = [i for i in impls if not (i in SCORES_IMPLS and facts["score_bytes"] > SCORES_BUDGET)]
             for i in set(impls) - set(here): meta["skipped"][f"{name}/{i}"] = f"would hold all {facts['score_bytes'] / 2**30:.0f} GiB of scores"
             fns = make_impls(q, k, v, c["causal"], here)
+            if c.get("train"): fns = _training(fns, q, k, v, device, meta["skipped"], name, gen)
             first = {}
             for n in list(fns):                           # the first call, compile included (FlexAttention compiles here)
                 first[n], why = _first_call(n, fns[n], sync)
                 if why: del fns[n], first[n]; meta["skipped"][f"{name}/{n}"] = f"SDPA's {SDPA_BACKENDS[n]} backend does not run here ({device}, {dtype}): {why}"
             ref = fns["sdpa_gqa"]()
-            errs, tol = {}, 1e-4 if dtype == "float32" else 3e-2
+            errs, tol = {}, (1e-4 if dtype == "float32" else 3e-2) * (10 if c.get("train") else 1)   # gradients sum over many keys
             for n, f in fns.items():
-                o = torch.as_tensor(f()).to(device, ref.dtype)
-                errs[n] = float((o.float() - ref.float()).abs().max())
-                if not torch.allclose(o.float(), ref.float(), atol=tol, rtol=tol):
-                    raise RuntimeError(f"{n} differs from sdpa_gqa on {name}: max |error| {errs[n]:.2e}; not timing a wrong answer")
-            del o, ref
+                outs, refs = (f(), ref) if c.get("train") else ((f(),), (ref,))
+                for o, r in zip(outs, refs):
+                    o = torch.as_tensor(o).to(device, r.dtype)
+                    errs[n] = max(errs.get(n, 0.0), float((o.float() - r.float()).abs().max()))
+                    if not torch.allclose(o.float(), r.float(), atol=tol, rtol=tol):
+                        raise RuntimeError(f"{n} differs from sdpa_gqa on {name}: max |error| {errs[n]:.2e}; not timing a wrong answer")
+            del outs, refs, ref
             log(f"{name}: correct; measuring memory")
             peaks = {n: peak_extra_bytes(f, "numpy" if n == "gqa_nb_numpy" else "cuda" if device == "cuda" else "torch") for n, f in fns.items()}
             probes = {p: fw for p, fw in machine_probes(device, quick).items()
