@@ -314,13 +314,12 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
     return out
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c425
-_FUSED_FUNCTION = []
+try: import torch
+except ImportError: torch = None      # numpy and other array libraries need no torch
 
-def _fused_function():
-    "The torch `autograd.Function` of the fused op (made once, on first use, so that importing the module needs no torch)."
-    if _FUSED_FUNCTION: return _FUSED_FUNCTION[0]
-    import torch
+if torch is not None:
     class FusedAttention(torch.autograd.Function):
+        "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `flash_backward`."
         @staticmethod
         def forward(ctx, cx, node, q, k, v, *extra):
             pb = AttentionProblem(cx, node, q, k, v, extra)
@@ -337,17 +336,14 @@ def _fused_function():
             masks = [(m, 5 + i) for i, (m, r) in enumerate(zip(extra, pb.roles)) if r != "sinks"]
             grads = flash_backward(pb, out, lse, dout, dlse, [ctx.needs_input_grad[i] and m.is_floating_point() for m, i in masks])
             return (None, None, *_input_grads(pb, (q, k, v, *extra), grads))
-    _FUSED_FUNCTION.append(FusedAttention)
-    return FusedAttention
 
 @implements("fused_attention")
 def blocked_attention(cx, node, q, k, v, *extra):
     "The fused op, tile by tile (the array-API lowering); on torch with gradients, through the `autograd.Function` whose backward is `flash_backward`."
     want_lse = "lse" in node.attrs
     if is_torch_namespace(cx.xp):
-        import torch
         if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra)):
-            out, lse = _fused_function().apply(cx, node, q, k, v, *extra)
+            out, lse = FusedAttention.apply(cx, node, q, k, v, *extra)
             return (out, lse) if want_lse else out
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
