@@ -11,7 +11,7 @@ try:
     from transformers.utils.generic import TransformersKwargs
 except ImportError as e:
     raise ImportError("gqa_nb.hf needs HuggingFace transformers with AttentionInterface and AttentionMaskInterface "
-                      f"(tested with 5.x): pip install 'transformers>=5' ({e})") from e
+                      f"(tested with 5.24): pip install 'transformers>=5.24,<6' ({e})") from e
 import functools, inspect
 from .attention import gqa_attention
 from .executor import KERNELS, allowed_grid
