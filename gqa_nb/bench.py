@@ -350,6 +350,9 @@ def plot_bench(result:dict, ax=None):
     return ax
 
 # %% ../nbs/10_bench.ipynb #34f3d5f4
+from pathlib import Path
+from .config import results_files
+
 class _Parser(argparse.ArgumentParser):
     "Errors as one line on stderr and exit status 2."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
@@ -364,23 +367,35 @@ def bench_parser(prog:str="gqa-nb bench", parser=None):
     "The arguments of `gqa-nb bench`, on a new parser (or added to `parser`, e.g. a subcommand's)."
     p = parser or _Parser(prog=prog, description="Time gqa_nb against PyTorch SDPA on a decode and a causal prefill case (Hq=32, Hkv=8, E=128).")
     p.add_argument("--quick", action="store_true", help="scaled-down shapes that run in seconds (a smoke test, not a measurement)")
-    p.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+    p.add_argument("--json", metavar="PATH", nargs="?", const="", default=None,
+                   help="also write the result as JSON: to PATH (a file, or bench.json in a folder), or with no PATH to bench.json in a fresh "
+                        "folder gqa_nb-bench-<UTC time> in the current directory")
+    p.add_argument("--overwrite", action="store_true", help="let --json replace an existing file (a --quick result never replaces a full one)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the torch implementations run")
     p.add_argument("--reps", type=_reps, default=None, help="timed rounds, at least 5 (default 7; 5 with --quick)")
     p.add_argument("--cases", nargs="+", choices=list(CASES), default=None, help="which cases (default: decode prefill)")
     p.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="element type of q, k, v (default float32)")
     return p
 
+def _json_target(path:str, quick:bool, overwrite:bool) -> Path:
+    "Where `--json` writes: checked before the bench runs (see `results_files`)."
+    p = Path(path) if path else None
+    if p is None or p.is_dir(): return results_files(p, ["bench.json"], "bench", overwrite=overwrite, quick=quick)["bench.json"]
+    return results_files(p.parent, [p.name], "bench", overwrite=overwrite, quick=quick)[p.name]
+
 def bench_from_args(args) -> int:
     "Run the bench for parsed arguments (see `bench_parser`); print the table; 0, or 2 on a bad setting."
+    try: target = None if args.json is None else _json_target(args.json, args.quick, getattr(args, "overwrite", False))
+    except OSError as e:
+        print(f"gqa-nb bench: error: --json: {e}", file=sys.stderr); return 2
     try: result = run_bench(quick=args.quick, device=args.device, reps=args.reps, cases=args.cases, dtype=args.dtype,
                             log=lambda s: print(s, file=sys.stderr, flush=True))
     except ValueError as e:
         print(f"gqa-nb bench: error: {e}", file=sys.stderr); return 2
     print(format_table(result))
-    if args.json:
-        with open(args.json, "w") as f: json.dump(result, f, indent=1)
-        print(f"wrote {args.json}", file=sys.stderr)
+    if target is not None:
+        with open(target, "w") as f: json.dump(result, f, indent=1)
+        print(f"wrote {target}", file=sys.stderr)
     return 0
 
 def bench_main(argv=None) -> int:

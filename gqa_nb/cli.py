@@ -7,8 +7,9 @@ __all__ = ['SUBCOMMANDS', 'DELEGATED', 'make_parser', 'main', 'run_demo']
 
 # %% ../nbs/11_cli.ipynb #295ab988
 import argparse, dataclasses, importlib, json, sys
+from pathlib import Path
 from . import __version__
-from .config import DTYPE_BYTES, _dtype, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table
+from .config import DTYPE_BYTES, _dtype, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table, results_files
 
 # %% ../nbs/11_cli.ipynb #bc4b6056
 class _Parser(argparse.ArgumentParser):
@@ -101,7 +102,7 @@ def main(argv:list[str]|None=None, # arguments without the program name; default
     try: args = parser.parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     try: return args.func(args) or 0
-    except (KeyError, ValueError) as e:  # GQAConfigError is a ValueError
+    except (KeyError, ValueError, OSError) as e:  # GQAConfigError is a ValueError; OSError: a file we will not (or cannot) write
         print(f"{parser.prog}: error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
 
@@ -156,7 +157,10 @@ def run_demo(preset:str="mistral-7b", # model whose attention shape to use
     return dict(preset=p.name, seq=seq, batch=batch, window=window, errors=errs, out=out)
 
 def _demo(args) -> int:
-    res = run_demo(args.preset, args.seq, args.batch, args.out, args.seed)
+    out = Path(args.out) if args.out else None
+    name = out.name if out else "gqa_demo.png"
+    png = results_files(out.parent if out else None, [name], "demo", overwrite=args.overwrite)[name]   # before the run
+    res = run_demo(args.preset, args.seq, args.batch, str(png), args.seed)
     return 0 if max(res["errors"].values()) < 1e-9 else 1
 
 def _add_demo(sub):
@@ -169,7 +173,8 @@ def _add_demo(sub):
     p.add_argument('--seq', type=_count, default=256, help='tokens per sequence (default 256)')
     p.add_argument('--batch', type=_count, default=1, help='sequences (default 1)')
     p.add_argument('--seed', type=int, default=0, help='seed for the random inputs')
-    p.add_argument('--out', default='gqa_demo.png', help='PNG to write (default gqa_demo.png)')
+    p.add_argument('--out', default=None, help='PNG to write (default: gqa_demo.png in a fresh folder gqa_nb-demo-<UTC time> in the current directory)')
+    p.add_argument('--overwrite', action='store_true', help='replace the PNG if it exists')
     p.set_defaults(func=_demo)
 
 SUBCOMMANDS.append(_add_demo)

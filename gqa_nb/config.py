@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PRESETS', 'DTYPE_BYTES', 'GQAConfigError', 'GQAConfig', 'ModelPreset', 'list_presets', 'get_preset', 'kv_cache_bytes',
            'fmt_bytes', 'KVCachePlan', 'kv_cache_plan', 'preset_rows', 'format_table', 'preset_table', 'plot_kv_cache',
-           'HeadPlan', 'valid_tp_sizes', 'head_plan', 'DeviceKVPlan', 'device_kv_plan']
+           'HeadPlan', 'valid_tp_sizes', 'head_plan', 'DeviceKVPlan', 'device_kv_plan', 'results_files']
 
 # %% ../nbs/00_config.ipynb #40dd8ddc
 import dataclasses, difflib, math, numbers, re
@@ -471,3 +471,38 @@ def device_kv_plan(preset_or_config, # a `ModelPreset`, a preset name, or a `GQA
     return DeviceKVPlan(name, plan.world, cp, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, layers, int(context), int(batch), _dtype(dtype),
                         plan.q_per_rank, plan.kv_per_rank, plan.replicas, tokens, plan.kv_per_rank * per_head, plan.q_per_rank * per_head,
                         one * plan.replicas, one)
+
+# %% ../nbs/00_config.ipynb #ad6708ca
+import datetime, json, os
+from pathlib import Path
+
+def _full_run(path:Path) -> bool:
+    "Whether the JSON at `path` holds a full (not quick) run: its `meta.quick` is false."
+    try: meta = json.loads(path.read_text()).get("meta", {})
+    except (ValueError, OSError, AttributeError): return False
+    return isinstance(meta, dict) and meta.get("quick") is False
+
+def results_files(out:str|os.PathLike|None, # the folder the user named; None: a fresh folder in the current directory
+                  names:list[str],          # the files the command will write there
+                  command:str="results",    # names a fresh folder: gqa_nb-<command>-<UTC date and time>
+                  overwrite:bool=False,     # replace files that exist (the user asked in so many words)
+                  quick:bool=False,         # these are a quick run's results: never replace a full run's JSON
+                 ) -> dict[str, Path]:
+    "{name: path} for the files a command writes: in the folder the user named or a fresh one; nothing that exists is replaced unless told."
+    if isinstance(names, str) or not names or not all(isinstance(n, str) and n and Path(n).name == n for n in names):
+        raise ValueError(f"names={names!r} must be a list of plain file names")
+    if out is None:
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        folder, n = Path(f"gqa_nb-{command}-{stamp}"), 1
+        while folder.exists(): n += 1; folder = Path(f"gqa_nb-{command}-{stamp}-{n}")
+    else:
+        folder = Path(out)
+        if folder.exists() and not folder.is_dir(): raise NotADirectoryError(f"{str(folder)!r} exists and is not a folder")
+    paths = {n: folder / n for n in names}
+    for p in paths.values():
+        if p.exists() and quick and p.suffix == ".json" and _full_run(p):
+            raise FileExistsError(f"{p} holds a full run (its meta.quick is false); a quick run never replaces it: name another folder")
+        if p.exists() and not overwrite:
+            raise FileExistsError(f"{p} exists; pass --overwrite to replace it, or name another folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return paths

@@ -407,12 +407,16 @@ def _pos_int(s):
     if n < 1: raise argparse.ArgumentTypeError(f"{s!r} must be a positive whole number")
     return n
 
+from .config import results_files
+
 def _paper_parser():
     "The argument parser of `paper_main` (`gqa-nb paper`)."
     p = _Parser(prog="gqa-nb paper", description="Reproduce the GQA paper's conversion ablation (mean / first / random K/V init, "
                 "uptraining proportion) on a byte-level LM trained on the Python language reference, and time cached decoding per KV-head count.")
     p.add_argument("--quick", action="store_true", help="a small model, 200 steps, one seed: checks the pipeline in a few minutes")
-    p.add_argument("--out", default="nbs/results", help="folder for paper_ablation.json and the plots (default nbs/results)")
+    p.add_argument("--out", default=None, help="folder for paper_ablation.json and the plots (default: a fresh folder "
+                   "gqa_nb-paper-<UTC time> in the current directory)")
+    p.add_argument("--overwrite", action="store_true", help="replace results already in --out (a --quick run never replaces a full run's)")
     p.add_argument("--seeds", type=_pos_int, default=None, help="uptraining seeds per method and target (default 3; --quick 1)")
     p.add_argument("--pre-steps", type=_pos_int, default=None, help="pre-training steps (default 500; --quick 200)")
     p.add_argument("--threads", type=_pos_int, default=1, help="torch threads (default 1)")
@@ -424,8 +428,10 @@ def paper_main(argv:list=None,   # command-line arguments, e.g. ['--quick', '--o
     "Run the conversion ablation and decode timing; write `paper_ablation.json` (and PNG plots) under `--out`. Returns 0, or 2 on bad input."
     try:
         a = _paper_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-        out = Path(a.out)
-        if out.exists() and not out.is_dir(): raise _ArgError(f"--out {a.out!r} exists and is not a folder")
+        if a.out is not None and Path(a.out).exists() and not Path(a.out).is_dir(): raise _ArgError(f"--out {a.out!r} exists and is not a folder")
+        names = ["paper_ablation.json"] + ([] if a.no_plots else ["paper_ablation.png", "paper_decode_speed.png"])
+        try: out = results_files(a.out, names, "paper", overwrite=a.overwrite, quick=a.quick)["paper_ablation.json"].parent   # checked before the run
+        except OSError as e: raise _ArgError(str(e)) from None
     except _ArgError as e:
         print(f"gqa-nb paper: error: {e} (see 'gqa-nb paper --help')", file=sys.stderr); return 2
     except SystemExit as e: return e.code or 0     # --help printed the usage
