@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime, logging, os, re, sys, tempfile, time, traceback
 import torch, torch.distributed as dist, torch.multiprocessing as mp
 from torch import nn
+from torch.autograd.function import once_differentiable
 from torch.distributed.device_mesh import init_device_mesh, DeviceMesh
 from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
 from .config import GQAConfig, HeadPlan, head_plan, valid_tp_sizes
 from .executor import allowed, array_namespace
 from .fastpath import merge_partials
-from .attention import gqa_attention
+from .attention import gqa_attention, gqa_attention_backward
 from .layer import GQAttention
 
 # %% auto #0
@@ -110,6 +111,9 @@ class TPAttention(nn.Module):
             self.local.o_proj.weight.copy_(shard(layer.o_proj.weight, rows))
         b = layer.o_proj.bias
         self.o_bias = None if b is None else nn.Parameter(distribute_tensor(b.detach(), self.tp_mesh, [Replicate()]).to_local())
+        if self.plan.replicas > 1:   # training: a replicated KV head's gradient is the sum of its replicas' parts
+            rep = self.kv_rep_mesh.get_group("rep")
+            for p in (*self.local.k_proj.parameters(), *self.local.v_proj.parameters()): p.register_hook(lambda g: _sum_grad(g, rep))
 
     def forward(self, x:torch.Tensor,     # hidden states (batch, seq, d_model), the same on every rank
                 position_ids=None,        # as `GQAttention.forward`
@@ -120,9 +124,24 @@ class TPAttention(nn.Module):
         if attention_mask is not None and attention_mask.ndim == 4 and attention_mask.shape[1] > 1:
             h = self.plan.q_heads(self.tp_mesh.get_local_rank())
             attention_mask = attention_mask[:, h.start:h.stop]
+        if x.requires_grad: x = _SumGrad.apply(x, self.tp_mesh.get_group())   # training: every rank's heads give a part of dL/dx
         y = self.local(x, position_ids, attention_mask, cache)                 # this rank's share of the output projection
         y = DTensor.from_local(y, self.tp_mesh, [Partial()]).full_tensor()      # one all-reduce
         return y if self.o_bias is None else y + self.o_bias
+
+# %% ../nbs/12_parallel.ipynb #02245fdd
+def _sum_grad(g:torch.Tensor, group) -> torch.Tensor:
+    "`g` summed over the ranks of `group` (into a copy: autograd's own tensor is left alone)."
+    g = g.clone(memory_format=torch.contiguous_format)
+    dist.all_reduce(g, group=group)
+    return g
+
+class _SumGrad(torch.autograd.Function):
+    "The identity forward; the backward sums the gradient over `group` (Megatron-LM's `f` operator)."
+    @staticmethod
+    def forward(ctx, x, group): ctx.group = group; return x.view_as(x)
+    @staticmethod
+    def backward(ctx, g): return _sum_grad(g, ctx.group), None
 
 # %% ../nbs/12_parallel.ipynb #0f938e74
 _STYLES = {"colwise": ColwiseParallel, "rowwise": RowwiseParallel}
@@ -144,7 +163,10 @@ def tensor_parallel_hf(model,                # a transformers causal LM (Llama, 
         rx = re.compile("^" + re.escape(pattern).replace(r"\*", r"\d+") + "$")
         mesh = kv_mesh if pattern.endswith(("k_proj", "v_proj")) else tp_mesh
         for name, module in base.named_modules():
-            if rx.match(name): parallelize_module(module, mesh, _STYLES[style]())
+            if not rx.match(name): continue
+            parallelize_module(module, mesh, _STYLES[style]())
+            if mesh is kv_mesh and plan.replicas > 1:   # training: a replicated KV head's dK, dV sum over its replicas
+                module.register_forward_hook(lambda m, args, y, rep=kv_rep.get_group("rep"): _SumGrad.apply(y, rep) if y.requires_grad else y)
     for m in base.modules():
         if hasattr(m, "num_key_value_groups"): m.num_key_value_groups = plan.q_per_rank // plan.kv_per_rank
     return model
@@ -162,7 +184,7 @@ def zigzag_layout(n:int,      # sequence length
     chunk = lambda i: torch.arange(sum(sizes[:i]), sum(sizes[:i + 1]))
     return [torch.cat([chunk(r), chunk(c - 1 - r)]) for r in range(world)]
 
-# %% ../nbs/12_parallel.ipynb #9f1065eb
+# %% ../nbs/12_parallel.ipynb #26e155a7
 def _check_local(q, k, v, layout):
     "(rank, world) after checking the local shapes against the layout and the process group."
     if not dist.is_initialized(): raise RuntimeError("no process group: call torch.distributed.init_process_group first (or use run_workers)")
@@ -177,13 +199,54 @@ def _block_mask(q_pos, k_pos, is_causal, window):
     "Bool (L, S) mask by absolute positions, or None when every key is visible."
     return allowed(q_pos[:, None], k_pos[None, :], window) if (is_causal or window is not None) else None
 
-def _count(traffic, t, group:int):
-    "Add the bytes of sending `t` to `traffic`, and `group` times that as the MHA-style figure."
+def _count(traffic, t, group:int, phase:str=""):
+    "Add the bytes of sending `t` to `traffic[phase + 'sent_bytes']`, and `group` times that to `traffic[phase + 'mha_bytes']`."
     if traffic is None: return
     b = t.numel() * t.element_size()
-    traffic["sent_bytes"] = traffic.get("sent_bytes", 0) + b
-    traffic["mha_bytes"] = traffic.get("mha_bytes", 0) + b * group
+    traffic[phase + "sent_bytes"] = traffic.get(phase + "sent_bytes", 0) + b
+    traffic[phase + "mha_bytes"] = traffic.get(phase + "mha_bytes", 0) + b * group
 
+def _pass_on(t, n:int, tag:int):
+    "Start sending `t` to the next rank and receiving a block like it, of `n` positions, from the previous one: (buffer, requests)."
+    rank, world = dist.get_rank(), dist.get_world_size()
+    buf = t.new_empty(t.shape[:3] + (n,) + t.shape[4:])
+    return buf, dist.batch_isend_irecv([dist.P2POp(dist.isend, t, (rank + 1) % world, tag=tag), dist.P2POp(dist.irecv, buf, (rank - 1) % world, tag=tag)])
+
+# %% ../nbs/12_parallel.ipynb #152852f3
+def _ring_forward(q, k, v, layout, rank, world, is_causal, window, softcap, scale, traffic):
+    "(out, lse) of this rank's queries over every rank's K/V block, the blocks passed around the ring and merged by log-sum-exp."
+    q_pos, group = layout[rank].to(q.device), q.shape[1] // k.shape[1]
+    kv, src, outs, lses = torch.stack([k, v]), rank, [], []
+    for step in range(world):
+        if step < world - 1:  # start passing the block on before computing with it
+            nxt = (src - 1) % world
+            buf, reqs = _pass_on(kv, len(layout[nxt]), tag=0)
+            _count(traffic, kv, group)
+        mask = _block_mask(q_pos, layout[src].to(q.device), is_causal, window)
+        if mask is None or bool(mask.any()):
+            o, l = gqa_attention(q, kv[0], kv[1], attn_mask=mask, scale=scale, softcap=softcap, return_lse=True)
+            outs.append(o); lses.append(l)
+        if step < world - 1:
+            for r in reqs: r.wait()
+            kv, src = buf, nxt
+    return merge_partials(array_namespace(q), outs, lses)
+
+class _RingAttention(torch.autograd.Function):
+    "Ring attention; the backward (`_ring_backward`) runs the ring again from the saved output and row LSE."
+    @staticmethod
+    def forward(ctx, q, k, v, layout, opts, traffic):
+        ctx.rank_world = dist.get_rank(), dist.get_world_size()
+        out, lse = _ring_forward(q, k, v, layout, *ctx.rank_world, **opts, traffic=traffic)
+        ctx.save_for_backward(q, k, v, out, lse)
+        ctx.layout, ctx.opts, ctx.traffic = layout, opts, traffic
+        return out
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dout):
+        q, k, v, out, lse = ctx.saved_tensors
+        return *_ring_backward(q, k, v, out, lse, dout.contiguous(), ctx.layout, *ctx.rank_world, **ctx.opts, traffic=ctx.traffic), None, None, None
+
+# %% ../nbs/12_parallel.ipynb #4f099c06
 def ring_attention(q:torch.Tensor,          # this rank's queries (B, Hq, L_r, E), positions layout[rank]
                    k:torch.Tensor,          # this rank's keys (B, Hkv, L_r, E)
                    v:torch.Tensor,          # this rank's values (B, Hkv, L_r, Ev)
@@ -193,56 +256,83 @@ def ring_attention(q:torch.Tensor,          # this rank's queries (B, Hq, L_r, E
                    window:int=None,         # sliding window (implies causal)
                    softcap:float=None,      # c·tanh(scores/c) (Gemma 2)
                    scale:float=None,        # score scale; default 1/sqrt(E)
-                   traffic:dict=None,       # if given, gets `sent_bytes` and `mha_bytes` added
+                   traffic:dict=None,       # if given, gets `sent_bytes` and `mha_bytes` added (and `backward_...` by the backward)
                   ) -> torch.Tensor:
-    "This rank's rows of attention over the whole sequence, K/V blocks passed around a ring and merged by log-sum-exp."
-    rank, world = _check_local(q, k, v, layout)
-    q_pos, group = layout[rank].to(q.device), q.shape[1] // k.shape[1]
-    kv, src, outs, lses = torch.stack([k, v]) if k.shape == v.shape else None, rank, [], []
-    if kv is None: raise ValueError(f"ring_attention sends k and v as one block: they must have the same shape, got {tuple(k.shape)} and {tuple(v.shape)}")
-    for step in range(world):
-        if step < world - 1:  # start passing the block on before computing with it
-            nxt = (src - 1) % world
-            buf = kv.new_empty(kv.shape[:3] + (len(layout[nxt]), kv.shape[4]))
-            reqs = dist.batch_isend_irecv([dist.P2POp(dist.isend, kv, (rank + 1) % world), dist.P2POp(dist.irecv, buf, (rank - 1) % world)])
-            _count(traffic, kv, group)
-        mask = _block_mask(q_pos, layout[src].to(q.device), is_causal, window)
-        if mask is None or bool(mask.any()):
-            o, l = gqa_attention(q, kv[0], kv[1], attn_mask=mask, scale=scale, softcap=softcap, return_lse=True)
-            outs.append(o); lses.append(l)
-        if step < world - 1:
-            for r in reqs: r.wait()
-            kv, src = buf, nxt
-    return merge_partials(array_namespace(q), outs, lses)[0]
+    "This rank's rows of attention over the whole sequence, K/V blocks passed around a ring and merged by log-sum-exp; differentiable."
+    _check_local(q, k, v, layout)
+    if k.shape != v.shape: raise ValueError(f"ring_attention sends k and v as one block: they must have the same shape, got {tuple(k.shape)} and {tuple(v.shape)}")
+    return _RingAttention.apply(q, k, v, layout, dict(is_causal=is_causal, window=window, softcap=softcap, scale=scale), traffic)
 
+class _GatherKV(torch.autograd.Function):
+    "All-gather of the stacked K/V blocks (padded to the longest, as `all_gather` needs); the backward reduce-scatters dK/dV."
+    @staticmethod
+    def forward(ctx, kv, layout, traffic, group):
+        ctx.lens, ctx.rank, ctx.traffic, ctx.group = [len(p) for p in layout], dist.get_rank(), traffic, group
+        kv = torch.cat([kv, kv.new_zeros(kv.shape[:3] + (max(ctx.lens) - kv.shape[3], kv.shape[4]))], 3)
+        parts = [torch.empty_like(kv) for _ in layout]
+        dist.all_gather(parts, kv)
+        for _ in range(len(layout) - 1): _count(traffic, kv, group)   # each block reaches the world - 1 other ranks
+        return torch.cat([p[:, :, :, :n] for p, n in zip(parts, ctx.lens)], 3)
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dkv):
+        pad = lambda d: torch.cat([d, d.new_zeros(d.shape[:3] + (max(ctx.lens) - d.shape[3], d.shape[4]))], 3)
+        parts = [pad(d) for d in dkv.split(ctx.lens, 3)]                # every rank's gradient for every rank's keys
+        mine = torch.empty_like(parts[0])
+        dist.reduce_scatter(mine, parts)                                  # summed over ranks; each keeps its own keys'
+        for _ in range(len(parts) - 1): _count(ctx.traffic, mine, ctx.group, "backward_")
+        return mine[:, :, :, :ctx.lens[ctx.rank]], None, None, None
+
+# %% ../nbs/12_parallel.ipynb #97ac74ed
 def allgather_attention(q:torch.Tensor, k:torch.Tensor, v:torch.Tensor, # as `ring_attention`
                         layout:list,          # positions held by each rank
                         *,
                         is_causal:bool=True, window:int=None, softcap:float=None, scale:float=None,
-                        traffic:dict=None,    # if given, gets `sent_bytes` and `mha_bytes` added
+                        traffic:dict=None,    # if given, gets `sent_bytes` and `mha_bytes` added (and `backward_...` by the backward)
                        ) -> torch.Tensor:
-    "This rank's rows of attention over the whole sequence, after one all-gather of every rank's K/V (Llama 3 style)."
+    "This rank's rows of attention over the whole sequence, after one all-gather of every rank's K/V (Llama 3 style); differentiable."
     rank, world = _check_local(q, k, v, layout)
     if k.shape != v.shape: raise ValueError(f"allgather_attention gathers k and v as one block: they must have the same shape, got {tuple(k.shape)} and {tuple(v.shape)}")
-    n = max(len(p) for p in layout)
-    kv = torch.stack([k, v])
-    kv = torch.cat([kv, kv.new_zeros(kv.shape[:3] + (n - kv.shape[3], kv.shape[4]))], 3)   # all_gather needs equal sizes
-    parts = [torch.empty_like(kv) for _ in range(world)]
-    dist.all_gather(parts, kv)
-    for _ in range(world - 1): _count(traffic, kv, q.shape[1] // k.shape[1])   # each block reaches the world - 1 other ranks
-    kv = torch.cat([p[:, :, :, :len(pos)] for p, pos in zip(parts, layout)], 3)
+    kv = _GatherKV.apply(torch.stack([k, v]), layout, traffic, q.shape[1] // k.shape[1])
     mask = _block_mask(layout[rank].to(q.device), torch.cat(list(layout)).to(q.device), is_causal, window)
     return gqa_attention(q, kv[0], kv[1], attn_mask=mask, scale=scale, softcap=softcap)
 
-# %% ../nbs/12_parallel.ipynb #532f46ed
+# %% ../nbs/12_parallel.ipynb #d89d4000
 def traffic_table(results:list,          # per-rank dicts holding `{method}_traffic` entries
                   methods=("ring", "allgather"), # which traffic entries to show
                  ) -> str:
-    "A text table of the bytes each rank sent per method, with the MHA-style figure beside each."
-    head = f"{'rank':>4}" + "".join(f"  {m + ' (KV heads)':>20}  {m + ' (MHA)':>15}" for m in methods)
-    rows = [f"{r:>4}" + "".join(f"  {res[m + '_traffic']['sent_bytes']:>20,}  {res[m + '_traffic']['mha_bytes']:>15,}" for m in methods)
-            for r, res in enumerate(results)]
-    return "\n".join([head] + rows)
+    "A text table of the bytes each rank sent per method (a column per rank), with the MHA-style figure below each; backward rows when a backward ran."
+    rows = [(m, p) for m in methods for p in ("", "backward_") if not p or any(p + "sent_bytes" in r[m + "_traffic"] for r in results)]
+    lines = [f"{'bytes sent by rank':<26}" + "".join(f"{r:>11}" for r in range(len(results)))]
+    for m, p in rows:
+        for kind, what in (("sent", "KV heads"), ("mha", "MHA")):
+            lines.append(f"{m + (' bwd' if p else '') + f' ({what})':<26}" + "".join(f"{res[m + '_traffic'].get(p + kind + '_bytes', 0):>11,}" for res in results))
+    return "\n".join(lines)
+
+# %% ../nbs/12_parallel.ipynb #3223379b
+def _ring_backward(q, k, v, out, lse, dout, layout, rank, world, is_causal, window, softcap, scale, traffic):
+    "(dq, dk, dv) of this rank's shard: K/V blocks go round again, each followed by the buffer that gathers its dK/dV."
+    q_pos, group, acc = layout[rank].to(q.device), q.shape[1] // k.shape[1], torch.promote_types(q.dtype, torch.float32)
+    kv, src, dq, d_in, d_reqs = torch.stack([k, v]), rank, torch.zeros_like(q, dtype=acc), None, []
+    for step in range(world):
+        nxt = (src - 1) % world
+        if step < world - 1:
+            buf, reqs = _pass_on(kv, len(layout[nxt]), tag=0)
+            _count(traffic, kv, group, "backward_")
+        mask = _block_mask(q_pos, layout[src].to(q.device), is_causal, window)
+        grads = gqa_attention_backward(q, kv[0], kv[1], out, lse, dout, attn_mask=mask, scale=scale, softcap=softcap) if mask is None or bool(mask.any()) else None
+        for r in d_reqs: r.wait()            # this block's dK/dV from the ranks it visited before
+        d = torch.zeros(kv.shape, dtype=acc, device=kv.device) if step == 0 else d_in
+        if grads is not None: dq += grads[0]; d[0] += grads[1]; d[1] += grads[2]
+        if world > 1:                        # on to the block's next visitor; after the last step, home to its owner
+            d_in, d_reqs = _pass_on(d, len(layout[nxt]), tag=1)
+            _count(traffic, d, group, "backward_")
+        else: d_in = d
+        if step < world - 1:
+            for r in reqs: r.wait()
+            kv, src = buf, nxt
+    for r in d_reqs: r.wait()
+    return dq.to(q.dtype), d_in[0].to(k.dtype), d_in[1].to(v.dtype)
 
 # %% ../nbs/12_parallel.ipynb #e3c577f2
 class ShardedKVCache:
@@ -290,7 +380,7 @@ class ShardedKVCache:
         return merge_partials(array_namespace(q), [p[..., :-1] for p in parts], [p[..., -1] for p in parts])[0]
 
 # %% ../nbs/12_parallel.ipynb #8abae438
-def _demo_worker(rank, world, layer, x, q, k, v, window):
+def _demo_worker(rank, world, layer, x, q, k, v, dout, window):
     "Everything `gqa-nb parallel` runs on one rank."
     out = {}
     c = layer.config
@@ -299,8 +389,10 @@ def _demo_worker(rank, world, layer, x, q, k, v, window):
     lay = zigzag_layout(q.shape[2], world)
     mine = lambda t: t[:, :, lay[rank]]
     for name, fn in (("ring", ring_attention), ("allgather", allgather_attention)):
-        out[name + "_traffic"] = {}
-        out[name] = fn(mine(q), mine(k), mine(v), lay, window=window, traffic=out[name + "_traffic"])
+        out[name + "_traffic"], shard = {}, [mine(t).clone().requires_grad_() for t in (q, k, v)]
+        y = fn(*shard, lay, window=window, traffic=out[name + "_traffic"])
+        (y * mine(dout)).sum().backward()
+        out[name], out[name + "_grads"] = y.detach(), [t.grad for t in shard]
     return out
 
 def parallel_main(argv:list[str]|None=None, # arguments after `gqa-nb parallel`
@@ -330,21 +422,26 @@ def parallel_main(argv:list[str]|None=None, # arguments after `gqa-nb parallel`
     g = torch.Generator().manual_seed(0)
     q = torch.randn(1, a.heads, a.seq, a.head_dim, generator=g, dtype=torch.float64)
     k, v = (torch.randn(1, a.kv_heads, a.seq, a.head_dim, generator=g, dtype=torch.float64) for _ in range(2))
+    dout = torch.randn(1, a.heads, a.seq, a.head_dim, generator=g, dtype=torch.float64)
     echo(f"{a.world} gloo processes; {a.heads} query heads, {a.kv_heads} KV heads of {a.head_dim}; {a.seq} tokens; float64\n")
     try: echo(str(head_plan(a.heads, a.kv_heads, a.world)) + "\n")
     except ValueError as e: echo(f"tensor parallel: skipped: {e}\n")
-    try: res = run_workers(_demo_worker, a.world, layer, x, q, k, v, a.window, timeout=a.timeout)
+    try: res = run_workers(_demo_worker, a.world, layer, x, q, k, v, dout, a.window, timeout=a.timeout)
     except WorkerError as e:
         echo(f"gqa-nb parallel: error: {e}", file=sys.stderr); return 1
     with torch.no_grad(): y1 = layer(x)
-    one = gqa_attention(q, k, v, is_causal=True, window=a.window)
+    qkv = [t.clone().requires_grad_() for t in (q, k, v)]
+    one = gqa_attention(*qkv, is_causal=True, window=a.window)
+    (one * dout).sum().backward()
+    one = one.detach()
     lay = zigzag_layout(a.seq, a.world)
     errs = {}
     if "tp" in res[0]: errs["tensor parallel (GQAttention layer)"] = max(float((r["tp"] - y1).abs().max()) for r in res)
     for m in ("ring", "allgather"):
         errs[f"{m} attention (zigzag, causal{'' if a.window is None else f', window {a.window}'})"] = max(float((r[m] - one[:, :, lay[i]]).abs().max()) for i, r in enumerate(res))
-    echo(f"context parallel: zigzag chunks per rank {[len(p) for p in lay]} tokens; bytes each rank sends (K/V heads only, and as MHA would):")
+        errs[f"{m} attention gradients (dq, dk, dv)"] = max(float((gr - t.grad[:, :, lay[i]]).abs().max()) for i, r in enumerate(res) for gr, t in zip(r[m + "_grads"], qkv))
+    echo(f"context parallel: zigzag chunks per rank {[len(p) for p in lay]} tokens; bytes each rank sends, forward and backward (K/V heads only, and as MHA would):")
     echo(traffic_table(res) + "\n")
     echo("largest |difference| from one device:")
-    for name, e in errs.items(): echo(f"  {name:45s} {e:.1e}")
+    for name, e in errs.items(): echo(f"  {name:47s} {e:.1e}")
     return 0 if max(errs.values()) <= 1e-12 else 1
