@@ -262,18 +262,23 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
 def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
     "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)` in the accumulation dtype."
     xp = pb.xp
-    out, dout = (xp.astype(xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)), pb.acc) for t in (out, dout))
+    out, dout = (xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)) for t in (out, dout))
     lse = xp.astype(xp.reshape(lse, (pb.nb, pb.nr, pb.L, 1)), pb.acc)
-    D = xp.sum(dout * out, axis=-1, keepdims=True)                                      # rowsum(dO ∘ O)
-    if dlse is not None: D = D - xp.astype(xp.reshape(dlse, D.shape), pb.acc)           # ∂lse/∂s = P
-    dsinks = None if pb.sinks is None else -xp.sum(xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse) * D, axis=(2, 3))[..., None]
+    dlse = None if dlse is None else xp.astype(xp.reshape(dlse, lse.shape), pb.acc)
+    sink_w = None if pb.sinks is None else xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse)   # the sink's probability per row
+    dsinks = None if pb.sinks is None else xp.zeros((pb.nb, pb.nr, 1), dtype=pb.acc, device=pb.dev)
     lse = xp.where(xp.isfinite(lse), lse, math.inf)                                     # a row that sees nothing: P = 0
     dQ = xp.zeros((pb.nb, pb.nr, pb.L, pb.E), dtype=pb.acc, device=pb.dev)
     dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
     dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
     for i0, i1, tiles in pb.plan:
+        do = xp.astype(dout[:, :, i0:i1], pb.acc)
+        D = xp.sum(do * xp.astype(out[:, :, i0:i1], pb.acc), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
+        if dlse is not None: D = D - dlse[:, :, i0:i1]                                  # ∂lse/∂s = P
+        if dsinks is not None: dsinks = dsinks - xp.sum(sink_w[:, :, i0:i1] * D, axis=(2, 3))[..., None]
         if not tiles: continue
-        qs, do, l, d = pb.queries(i0, i1), pb.rows_of(dout, i0, i1), pb.rows_of(lse, i0, i1), pb.rows_of(D, i0, i1)
+        qs, l = pb.queries(i0, i1), pb.rows_of(lse, i0, i1)
+        do, d = (xp.reshape(t, (pb.nb, pb.nr * (i1 - i0), t.shape[-1])) for t in (do, D))
         dq = xp.zeros(qs.shape, dtype=pb.acc, device=pb.dev)
         for j0, j1, c0, c1 in tiles:
             s, t = pb.logits(qs, i0, i1, j0, j1, c0, c1)
