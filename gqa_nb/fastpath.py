@@ -167,7 +167,7 @@ class AttentionProblem:
 def queries(self:AttentionProblem, i0, i1):
     "Block `i0:i1` of the queries, times the scale, as `(n, r·rows, E)` in the accumulation dtype."
     xp = self.xp
-    return xp.reshape(xp.astype(self.Q[:, :, i0:i1, :], self.acc) * self.scale, (self.nb, self.nr * (i1 - i0), self.E))
+    return xp.reshape(xp.astype(self.Q[:, :, i0:i1, :], self.acc, copy=False) * self.scale, (self.nb, self.nr * (i1 - i0), self.E))
 
 @patch
 def rows_of(self:AttentionProblem, x, i0, i1):
@@ -201,6 +201,14 @@ def _exp_shifted(xp, s, m):
         import torch
         if not torch.compiler.is_compiling(): return s.sub_(m).exp_()
     return xp.exp(s - m)
+
+def _add_product(xp, acc, a, b):
+    "`acc + a @ b` for batched matrices, into `acc` itself where the library allows (torch's `baddbmm_`: no product-sized temporary)."
+    if is_torch_namespace(xp) and acc.ndim == 3:
+        import torch
+        if not torch.compiler.is_compiling(): return acc.baddbmm_(a, b)
+    acc += xp.matmul(a, b)
+    return acc
 
 def _normalised_values(xp, s, vb):
     "`softmax(s) · vb` for a block whose keys fit one tile and whose LSE nobody wants; rows that see no key give 0."
@@ -272,8 +280,8 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
     dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
     dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
     for i0, i1, tiles in pb.plan:
-        do = xp.astype(dout[:, :, i0:i1], pb.acc)
-        D = xp.sum(do * xp.astype(out[:, :, i0:i1], pb.acc), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
+        do = xp.astype(dout[:, :, i0:i1], pb.acc, copy=False)
+        D = xp.sum(do * xp.astype(out[:, :, i0:i1], pb.acc, copy=False), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
         if dlse is not None: D = D - dlse[:, :, i0:i1]                                  # ∂lse/∂s = P
         if dsinks is not None: dsinks = dsinks - xp.sum(sink_w[:, :, i0:i1] * D, axis=(2, 3))[..., None]
         if not tiles: continue
@@ -284,14 +292,14 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
             s, t = pb.logits(qs, i0, i1, j0, j1, c0, c1)
             p = _exp_shifted(xp, s, l)                                 # P = exp(S − lse), recomputed
             kt, vt = pb.tile(pb.K, j0, j1), pb.tile(pb.V, j0, j1)
-            dV[:, j0:j1, :] += xp.matmul(xp.matrix_transpose(p), do)   # summed over the G heads' rows
+            _add_product(xp, dV[:, j0:j1, :], xp.matrix_transpose(p), do)   # summed over the G heads' rows
             ds = xp.matmul(do, xp.matrix_transpose(vt))                # dP = dO·Vᵀ ...
             ds -= d; ds *= p                                           # ... dS = P ∘ (dP − D), in place
             for dm in dmasks:
                 if dm is not None: _add_mask_grad(pb, dm, ds, i0, i1, j0, j1)
             if t is not None: t *= t; ds -= ds * t                     # through c·tanh(x/c): × (1 − tanh²)
-            dq += xp.matmul(ds, kt)
-            dK[:, j0:j1, :] += xp.matmul(xp.matrix_transpose(ds), qs)  # qs holds the scale already
+            dq = _add_product(xp, dq, ds, kt)
+            _add_product(xp, dK[:, j0:j1, :], xp.matrix_transpose(ds), qs)   # qs holds the scale already
         dq *= pb.scale
         dQ[:, :, i0:i1, :] = xp.reshape(dq, (pb.nb, pb.nr, i1 - i0, pb.E))
     return dQ, dK, dV, dsinks, dmasks
