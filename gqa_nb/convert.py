@@ -498,6 +498,8 @@ def plot_ablation(res:dict):
                         label=f"{k} from scratch, same total steps")
         ax.set_title(f"MHA → {k}"); ax.set_xlabel("uptraining (% of pre-training steps)"); ax.grid(alpha=0.3)
         ax.set_xticks(props); ax.set_ylabel("held-out bits per byte (lower is better)"); ax.legend(fontsize=7)
+    lo, hi = min(ax.get_ylim()[0] for ax in axs[0, 1:]), max(ax.get_ylim()[1] for ax in axs[0, 1:])
+    for ax in axs[0, 1:]: ax.set_ylim(lo, hi)                      # one scale for every target
     fig.suptitle(f"Converting a byte-level LM ({S['n_layers']} layers, width {S['d_model']}, {S['n_heads']} heads, "
                  f"{S['pre_steps']} pre-training steps), mean ± std over {S['seeds']} seed(s)", fontsize=10)
     fig.tight_layout()
