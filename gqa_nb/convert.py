@@ -11,10 +11,11 @@ from .config import GQAConfig
 from .layer import GQAttention
 
 # %% auto #0
-__all__ = ['METHODS', 'INITS', 'QUICK', 'FULL', 'PAPER_TABLE1', 'pool_kv_heads', 'mha_to_gqa', 'convert_model', 'text_split',
-           'LMBlock', 'ByteLM', 'as_tokens', 'random_windows', 'eval_windows', 'lm_loss', 'bits_per_byte', 'train_lm',
-           'convert_init', 'kind_name', 'decode_speed', 'run_ablation', 'ablation_table', 'plot_ablation', 'plot_speed',
-           'paper_main']
+__all__ = ['METHODS', 'ATTENTION', 'INITS', 'QUICK', 'FULL', 'PAPER_TABLE1', 'pool_kv_heads', 'mha_to_gqa', 'convert_model',
+           'text_split', 'sdpa_attention', 'LMBlock', 'ByteLM', 'as_tokens', 'random_windows', 'eval_windows',
+           'lm_loss', 'bits_per_byte', 'lr_schedule', 'adamw', 'optimizer_state', 'carried_state', 'train_lm',
+           'convert_init', 'kind_name', 'decode_speed', 'run_ablation', 'ablation_table', 'control_stats',
+           'scratch_stats', 'flatness', 'plot_pretraining', 'plot_ablation', 'plot_speed', 'paper_main']
 
 # %% ../nbs/09_convert.ipynb #075668ae
 METHODS = ("mean", "first")
@@ -138,6 +139,7 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
 import argparse, datetime, json, math, os, platform, sys, time
 from pathlib import Path
 from .decode import KVCache
+from .layer import rope_tables
 
 # %% ../nbs/09_convert.ipynb #365a6752
 def text_split(every:int=8,   # every `every`-th topic (sorted by name), starting at the 4th, is held out
@@ -152,24 +154,51 @@ def text_split(every:int=8,   # every `every`-th topic (sorted by name), startin
     return dict(train=join(train), heldout=join(held), train_topics=train, heldout_topics=held)
 
 # %% ../nbs/09_convert.ipynb #60660d96
+ATTENTION = ("sdpa", "gqa_nb")
+
+def _rotate_half(x):
+    a, b = x.chunk(2, -1)
+    return torch.cat((-b, a), -1)
+
+def sdpa_attention(layer:GQAttention,   # a causal `GQAttention` (RoPE or none; no window, softcap or dropout)
+                   x:torch.Tensor,      # hidden states (batch, seq, d_model)
+                  ) -> torch.Tensor:
+    "`layer(x)` computed by torch's `scaled_dot_product_attention` (`is_causal`, `enable_gqa`) from the layer's own weights."
+    c = layer.config
+    if not c.causal or c.sliding_window or c.softcap or c.dropout:
+        raise ValueError(f"sdpa_attention runs causal attention without window, softcap or dropout; got {c!r}")
+    b, s, _ = x.shape
+    heads = lambda t, n: t.view(b, s, n, c.head_dim).transpose(1, 2)
+    q, k, v = heads(layer.q_proj(x), c.n_heads), heads(layer.k_proj(x), c.n_kv_heads), heads(layer.v_proj(x), c.n_kv_heads)
+    if c.rope_theta is not None:
+        cos, sin = rope_tables(torch.arange(s, device=x.device), c.head_dim, c.rope_theta, x.dtype)
+        q, k = q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
+    o = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, scale=c.scale, enable_gqa=True)
+    return layer.o_proj(o.transpose(1, 2).reshape(b, s, c.q_dim))
+
 class LMBlock(nn.Module):
     "Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)), the attention a `GQAttention`."
-    def __init__(self, config:GQAConfig):
+    def __init__(self, config:GQAConfig,     # the attention's shape
+                 attention:str="sdpa"):      # how attention is computed: "sdpa" (torch's fused kernel) or "gqa_nb" (the layer's graph)
         super().__init__()
+        if attention not in ATTENTION: raise ValueError(f"attention={attention!r} is not one of {ATTENTION}")
         d = config.d_model
         self.norm1, self.attn, self.norm2 = nn.LayerNorm(d), GQAttention(config), nn.LayerNorm(d)
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+        self.attention = attention
     def forward(self, x):
-        x = x + self.attn(self.norm1(x))
+        h = self.norm1(x)
+        x = x + (sdpa_attention(self.attn, h) if self.attention == "sdpa" else self.attn(h))
         return x + self.mlp(self.norm2(x))
 
 class ByteLM(nn.Module):
     "A decoder-only language model over bytes (vocabulary 256): embedding, `n_layers` `LMBlock`s, final norm, output layer."
     def __init__(self, config:GQAConfig,   # the attention of every block (causal, RoPE)
-                 n_layers:int=4):          # number of blocks
+                 n_layers:int=4,           # number of blocks
+                 attention:str="sdpa"):    # "sdpa" or "gqa_nb": see `LMBlock`
         super().__init__()
         self.emb = nn.Embedding(256, config.d_model)
-        self.blocks = nn.ModuleList(LMBlock(config) for _ in range(n_layers))
+        self.blocks = nn.ModuleList(LMBlock(config, attention) for _ in range(n_layers))
         self.norm, self.head = nn.LayerNorm(config.d_model), nn.Linear(config.d_model, 256)
     def forward(self, tokens):
         x = self.emb(tokens)
@@ -205,31 +234,61 @@ def bits_per_byte(model, seqs, batch:int=32) -> float:
     return tot / len(seqs) / math.log(2)
 
 # %% ../nbs/09_convert.ipynb #69089c51
+def lr_schedule(lr:float,          # the peak learning rate
+                pre_steps:int,     # the cosine ends here: the end of pre-training
+                warmup:int,        # linear warm-up steps
+                final:float=0.1,   # the rate after `pre_steps`, as a fraction of `lr`
+               ):
+    "The learning rate at global step `i` (0-based): linear warm-up, cosine to `lr·final` at `pre_steps`, then constant `lr·final`."
+    def at(i:int) -> float:
+        if i < warmup: return lr * (i + 1) / warmup
+        p = min(1.0, (i - warmup) / max(1, pre_steps - warmup))
+        return lr * (final + (1 - final) * 0.5 * (1 + math.cos(math.pi * p)))
+    return at
+
+def adamw(model:nn.Module,   # the parameters to train
+          state:dict=None,   # {parameter name: AdamW state} to resume (`optimizer_state`, `carried_state`); the rest start fresh
+         ) -> torch.optim.AdamW:
+    "AdamW (β 0.9, 0.95; weight decay 0.01) over `model`'s parameters, resuming `state` where given."
+    opt = torch.optim.AdamW(model.parameters(), lr=0.0, betas=(0.9, 0.95), weight_decay=0.01)
+    for n, p in model.named_parameters():
+        if state and n in state: opt.state[p] = {k: v.clone() for k, v in state[n].items()}
+    return opt
+
+def optimizer_state(model:nn.Module, opt:torch.optim.Optimizer) -> dict:
+    "A copy of `opt`'s per-parameter state, keyed by parameter name in `model`."
+    return {n: {k: v.clone() for k, v in opt.state[p].items()} for n, p in model.named_parameters() if opt.state.get(p)}
+
+def carried_state(state:dict,      # {name: AdamW state} of `old`'s parameters
+                  old:nn.Module,   # the model before conversion
+                  new:nn.Module,   # the converted model
+                 ) -> dict:
+    "The entries of `state` for the parameters of `new` that conversion left unchanged: same name, shape and values."
+    before = dict(old.named_parameters())
+    return {n: state[n] for n, p in new.named_parameters()
+            if n in state and n in before and before[n].shape == p.shape and torch.equal(before[n], p)}
+
 def train_lm(model, tokens,                # a `ByteLM` and the training tokens
-             steps:int,                    # optimizer steps
-             lr:float,                     # peak learning rate
-             *, warmup:int=0,              # linear warm-up steps
-             decay:bool=True,              # cosine decay to `lr/10` after warm-up, or constant
+             steps:int,                    # optimizer steps to take
+             lr,                           # the learning rate: a number, or a function of the global step (`lr_schedule`)
+             *, opt=None,                  # an AdamW over `model` to continue (e.g. `adamw(model, state)`); default a fresh one
+             start:int=0,                  # global step of the first step taken here (where the schedule stands)
              batch:int=16, length:int=129, # windows per step, tokens per window
              seed:int=0,                   # seeds the batches
-             evaluate=None, at=(),         # `evaluate(model) -> float` is called after each step count in `at` (0 = before)
+             evaluate=None, at=(),         # `evaluate(model) -> float` after each step count in `at` (0 = before), counted from `start`
             ) -> dict:
-    "AdamW on random windows of `tokens`; returns `{step: evaluate(model)}` for the steps in `at`."
+    "AdamW steps `start+1 .. start+steps` on random windows of `tokens`; returns `{step: evaluate(model)}` for the steps in `at`."
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
-    def factor(i):
-        w = min(1.0, (i + 1) / warmup) if warmup else 1.0
-        if not decay: return w
-        p = max(0.0, (i - warmup) / max(1, steps - warmup))
-        return w * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    opt = adamw(model) if opt is None else opt
+    lr_at = lr if callable(lr) else (lambda i: lr)
     out = {0: evaluate(model)} if evaluate and 0 in at else {}
     for i in range(1, steps + 1):
         model.train()
+        for group in opt.param_groups: group["lr"] = lr_at(start + i - 1)
         loss = lm_loss(model, random_windows(tokens, batch, length, g))
         opt.zero_grad(); loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step(); sched.step()
+        opt.step()
         if evaluate and i in at: out[i] = evaluate(model)
     return out
 
@@ -289,11 +348,11 @@ def decode_speed(n_kv_list=(16, 8, 4, 2, 1),  # KV-head counts to time
     return rows
 
 # %% ../nbs/09_convert.ipynb #7c314096
-QUICK = dict(d_model=128, n_heads=8, n_layers=2, batch=16, length=128, pre_steps=200, lr=2e-3, up_lr=1e-3,
-             props=(0.0, 0.05, 0.1), kv_heads=(4, 1), methods=INITS, seeds=1, scratch=True, eval_windows=32,
+QUICK = dict(d_model=64, n_heads=8, n_layers=2, batch=16, length=64, pre_steps=200, lr=3e-3, lr_final=0.1, attention="sdpa",
+             props=(0.0, 0.05, 0.1), kv_heads=(4, 1), methods=INITS, seeds=1, eval_windows=32,
              speed_context=1024, speed_batch=4, speed_kv=(8, 2, 1), speed_d_model=512, speed_heads=8)
-FULL = dict(d_model=256, n_heads=8, n_layers=4, batch=16, length=128, pre_steps=500, lr=2e-3, up_lr=1e-3,
-            props=(0.0, 0.025, 0.05, 0.1), kv_heads=(4, 2, 1), methods=INITS, seeds=3, scratch=True, eval_windows=96,
+FULL = dict(d_model=128, n_heads=8, n_layers=2, batch=16, length=64, pre_steps=2000, lr=3e-3, lr_final=0.1, attention="sdpa",
+            props=(0.0, 0.025, 0.05, 0.1), kv_heads=(4, 2, 1), methods=INITS, seeds=3, eval_windows=128,
             speed_context=4096, speed_batch=8, speed_kv=(16, 8, 4, 2, 1), speed_d_model=1024, speed_heads=16)
 
 PAPER_TABLE1 = dict(source="Ainslie et al. 2023, GQA (arXiv 2305.13245), Table 1: T5-XXL, inference time per sample and average score",
@@ -302,52 +361,80 @@ PAPER_TABLE1 = dict(source="Ainslie et al. 2023, GQA (arXiv 2305.13245), Table 1
 
 def _log(msg, t0): print(f"[{time.perf_counter() - t0:7.1f} s] {msg}", file=sys.stderr, flush=True)
 
+def _curve_steps(P:int, n:int=20) -> list:
+    "The `n + 1` evenly spaced steps 0..P at which a pre-training curve is evaluated."
+    return sorted({round(i * P / n) for i in range(n + 1)})
+
 def run_ablation(p:dict,            # settings: see `FULL` and `QUICK`
                  log:bool=True,     # progress on stderr
                 ) -> dict:
-    "Pre-train an MHA `ByteLM`, convert it by every method to every KV-head count, uptrain, and time decoding: the results dict."
+    "Pre-train an MHA `ByteLM`, convert it by every method to every KV-head count, uptrain on one schedule, train each shape from scratch, time decoding."
     t0 = time.perf_counter()
     say = (lambda m: _log(m, t0)) if log else (lambda m: None)
     data = text_split()
     train_tok, held = as_tokens(data["train"]), eval_windows(as_tokens(data["heldout"]), p["eval_windows"], p["length"] + 1)
     ev = lambda m: bits_per_byte(m, held)
-    mk = lambda n_kv: ByteLM(GQAConfig(p["d_model"], p["n_heads"], n_kv, rope_theta=10000.0), p["n_layers"])
-    P = p["pre_steps"]; up_steps = {pr: round(pr * P) for pr in p["props"]}; U = max(up_steps.values())
-    at = sorted(set(up_steps.values()))
+    mk = lambda n_kv: ByteLM(GQAConfig(p["d_model"], p["n_heads"], n_kv, rope_theta=10000.0), p["n_layers"], p["attention"])
+    P = p["pre_steps"]; up = {pr: round(pr * P) for pr in p["props"]}; U = max(up.values()); at_up = sorted(set(up.values()))
+    lr = lr_schedule(p["lr"], P, max(1, P // 20), p["lr_final"])
     tr = dict(batch=p["batch"], length=p["length"] + 1)
-    torch.manual_seed(0); mha = mk(p["n_heads"])
-    pre = train_lm(mha, train_tok, P, p["lr"], warmup=max(1, P // 20), seed=10_000, evaluate=ev, at=(P // 4, P // 2, 3 * P // 4, P), **tr)
+    curve_at = _curve_steps(P)
+    phase, spans = {}, {}
+    def span(label, start, steps): spans.setdefault(label, set()).add((start, start + steps)); return steps
+    tp = time.perf_counter()
+    torch.manual_seed(0); mha = mk(p["n_heads"]); opt = adamw(mha)
+    pre = train_lm(mha, train_tok, span('MHA pre-training', 0, P), lr, opt=opt, seed=10_000, evaluate=ev, at=curve_at, **tr)
+    state = optimizer_state(mha, opt)
+    phase["pretrain"] = time.perf_counter() - tp
     say(f"pre-trained MHA for {P} steps: {pre[P]:.3f} bits/byte held out")
-    curve = lambda hist: [hist[up_steps[pr]] for pr in p["props"]]
+    curve = lambda hist: [hist[up[pr]] for pr in p["props"]]
+    uptrain = lambda m, st, s, label: curve(train_lm(m, train_tok, span(label, P, U), lr, opt=adamw(m, st), start=P, seed=s, evaluate=ev, at=at_up, **tr))
     res = dict(mha_pretrain={str(k): v for k, v in pre.items()}, mha_uptrain=[], ablation={}, scratch={})
-    for s in range(p["seeds"]):                    # MHA trained on with the uptraining recipe: the reference
-        res["mha_uptrain"].append(curve(train_lm(copy.deepcopy(mha), train_tok, U, p["up_lr"], warmup=max(1, U // 10), decay=False,
-                                               seed=s, evaluate=ev, at=at, **tr)))
+    tp = time.perf_counter()
+    for s in range(p["seeds"]): res["mha_uptrain"].append(uptrain(copy.deepcopy(mha), state, s, 'MHA control'))
+    say("MHA control: " + ", ".join(f"{pr:g}: {sum(r[i] for r in res['mha_uptrain']) / p['seeds']:.3f}" for i, pr in enumerate(p["props"])))
+    phase["mha_control"] = time.perf_counter() - tp
+    reset = {}
+    tp = time.perf_counter()
     for k in p["kv_heads"]:
         name = kind_name(p["n_heads"], k); res["ablation"][name] = {}
         for m in p["methods"]:
             runs = []
             for s in range(p["seeds"]):
                 conv = convert_init(mha, k, m, seed=s)
-                runs.append(curve(train_lm(conv, train_tok, U, p["up_lr"], warmup=max(1, U // 10), decay=False, seed=s, evaluate=ev, at=at, **tr)))
+                kept = carried_state(state, mha, conv)                      # the converted K/V projections start with fresh moments
+                reset[f"{name} {m}"] = sorted(set(n for n, _ in conv.named_parameters()) - set(kept))
+                runs.append(uptrain(conv, kept, s, f'{name} {m}'))
             res["ablation"][name][m] = runs
             say(f"{name} {m}: " + ", ".join(f"{pr:g}: {sum(r[i] for r in runs) / len(runs):.3f}" for i, pr in enumerate(p["props"])))
-        if p["scratch"]:                            # the same architecture trained from scratch for pre-training + the longest uptraining
-            torch.manual_seed(0); sc = mk(k)
-            res["scratch"][name] = train_lm(sc, train_tok, P + U, p["lr"], warmup=max(1, (P + U) // 20), seed=10_000, evaluate=ev, at=(P + U,), **tr)[P + U]
-            say(f"{name} from scratch, {P + U} steps: {res['scratch'][name]:.3f}")
+    phase["converted"] = time.perf_counter() - tp
+    tp = time.perf_counter()
+    sc_at = sorted(set(curve_at) | {P + u for u in at_up})
+    for k in p["kv_heads"]:                         # each shape from scratch: pre-training + the longest uptraining, the same schedule
+        name = kind_name(p["n_heads"], k); res["scratch"][name] = []
+        for s in range(p["seeds"]):
+            torch.manual_seed(s); sc = mk(k)
+            h = train_lm(sc, train_tok, span(f'{name} from scratch', 0, P + U), lr, seed=10_000 + s, evaluate=ev, at=sc_at, **tr)
+            res["scratch"][name].append({str(i): v for i, v in h.items()})
+        say(f"{name} from scratch, {P + U} steps: " + ", ".join(f"{r[str(P + U)]:.3f}" for r in res["scratch"][name]))
+    phase["scratch"] = time.perf_counter() - tp
+    tp = time.perf_counter()
     res["speed"] = dict(context=p["speed_context"], batch=p["speed_batch"], d_model=p["speed_d_model"], n_heads=p["speed_heads"],
                         rows=decode_speed(p["speed_kv"], p["speed_d_model"], p["speed_heads"], p["speed_context"], p["speed_batch"]))
+    phase["decode_speed"] = time.perf_counter() - tp
     say("decode timing done")
+    res["schedule"] = dict(pre_steps=P, up_steps=U, warmup=max(1, P // 20), lr_end_of_pretraining=lr(P - 1), lr_uptraining=lr(P),
+                           spans={k: sorted(map(list, v)) for k, v in spans.items()}, optimizer_reset=reset)
     res["data"] = dict(source="pydoc_data.topics.topics (Python " + platform.python_version() + ")", tokens="bytes (UTF-8), vocabulary 256",
                        train_topics=len(data["train_topics"]), heldout_topics=data["heldout_topics"],
                        train_bytes=len(data["train"]), heldout_bytes=len(data["heldout"]), eval_bytes=int(held[:, 1:].numel()))
     res["paper_table1"] = PAPER_TABLE1             # the published numbers the results are read against
+    res["phase_s"] = phase
     res["wall_s"] = time.perf_counter() - t0
     return res
 
 # %% ../nbs/09_convert.ipynb #3be4b4ef
-def _stats(xs): 
+def _stats(xs):
     "Mean and (population) standard deviation of a list."
     m = sum(xs) / len(xs); return m, (sum((x - m) ** 2 for x in xs) / len(xs)) ** 0.5
 
@@ -356,25 +443,65 @@ def ablation_table(res:dict) -> dict:
     return {k: {m: [_stats([r[i] for r in runs]) for i in range(len(res["settings"]["props"]))] for m, runs in v.items()}
             for k, v in res["ablation"].items()}
 
-def plot_ablation(res:dict):
-    "Held-out bits per byte against uptraining proportion, one panel per target, one line per init, error bars = std over seeds."
+def control_stats(res:dict) -> list:
+    "The MHA control, trained on by the uptraining recipe: [(mean, std) over seeds] per uptraining proportion."
+    return [_stats([r[i] for r in res["mha_uptrain"]]) for i in range(len(res["settings"]["props"]))]
+
+def scratch_stats(res:dict, kind:str) -> list:
+    "`kind` trained from scratch: [(mean, std) over seeds] after pre-training + each uptraining proportion's steps."
+    P = res["settings"]["pre_steps"]
+    return [_stats([r[str(P + round(pr * P))] for r in res["scratch"][kind]]) for pr in res["settings"]["props"]]
+
+def flatness(curve:dict,        # {step (str): held-out bits per byte}, as stored
+             P:int,             # the last step
+             tail:float=0.2,    # the fraction of steps at the end
+            ) -> float:
+    "Relative improvement of held-out bits per byte over the last `tail` of the steps: (bpb(P·(1-tail)) - bpb(P)) / bpb(P)."
+    s0 = min((int(k) for k in curve), key=lambda s: abs(s - (1 - tail) * P))
+    return (curve[str(s0)] - curve[str(P)]) / curve[str(P)]
+
+def plot_pretraining(res:dict, ax=None):
+    "Held-out bits per byte during pre-training: the MHA model, and each shape from scratch (mean ± std over seeds)."
     import matplotlib.pyplot as plt
-    props, tab, kinds = [100 * x for x in res["settings"]["props"]], ablation_table(res), list(res["ablation"])
-    fig, axs = plt.subplots(1, len(kinds), figsize=(4.6 * len(kinds), 4), sharey=True, squeeze=False)
-    mha = res["mha_pretrain"][str(res["settings"]["pre_steps"])]
-    for ax, k in zip(axs[0], kinds):
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    P = res["settings"]["pre_steps"]
+    steps = sorted(int(k) for k in res["mha_pretrain"])
+    ax.plot(steps, [res["mha_pretrain"][str(s)] for s in steps], color="k", marker=".", label="MHA (the checkpoint converted)")
+    for k, c in zip(res["scratch"], ("C0", "C1", "C3", "C4")):
+        st = sorted(int(s) for s in res["scratch"][k][0])
+        m, sd = zip(*[_stats([r[str(s)] for r in res["scratch"][k]]) for s in st])
+        ax.plot(st, m, color=c, lw=1, label=f"{k} from scratch")
+        ax.fill_between(st, [a - b for a, b in zip(m, sd)], [a + b for a, b in zip(m, sd)], color=c, alpha=0.2)
+    ax.axvspan(0.8 * P, P, color="gray", alpha=0.15, label="last 20% of pre-training")
+    ax.axvline(P, color="gray", lw=0.8)
+    lo = min(res["mha_pretrain"].values())
+    ax.set_ylim(lo - 0.1, lo + 1.2); ax.set_xlabel("global step"); ax.set_ylabel("held-out bits per byte"); ax.grid(alpha=0.3)
+    ax.set_title(f"Pre-training: last 20% of steps gain {100 * flatness(res['mha_pretrain'], P):.1f}%", fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+def plot_ablation(res:dict):
+    "The pre-training curve, then held-out bits per byte against uptraining proportion per target, one line per init, error bars = std over seeds."
+    import matplotlib.pyplot as plt
+    S = res["settings"]
+    props, tab, kinds = [100 * x for x in S["props"]], ablation_table(res), list(res["ablation"])
+    fig, axs = plt.subplots(1, len(kinds) + 1, figsize=(4.4 * (len(kinds) + 1), 4.2), squeeze=False)
+    plot_pretraining(res, axs[0, 0])
+    ctrl = control_stats(res)
+    for ax, k in zip(axs[0, 1:], kinds):
         for m, c in zip(tab[k], ("C0", "C1", "C3")):
             ax.errorbar(props, [a for a, _ in tab[k][m]], yerr=[b for _, b in tab[k][m]], marker="o", capsize=3, color=c, label=f"{m} init")
-        ax.axhline(mha, color="k", ls="--", lw=1, label="MHA (pre-trained)")
-        up = [sum(r[i] for r in res["mha_uptrain"]) / len(res["mha_uptrain"]) for i in range(len(props))]
-        ax.plot(props, up, color="k", marker="x", lw=1, label="MHA trained on, same recipe")
-        if k in res["scratch"]: ax.axhline(res["scratch"][k], color="gray", ls=":", lw=1.5, label=f"{k} from scratch, same total steps")
-        ax.set_title(f"MHA → {k}"); ax.set_xlabel("uptraining proportion (% of pre-training steps)"); ax.grid(alpha=0.3)
-        ax.set_xticks(props)
-    axs[0, 0].set_ylabel("held-out bits per byte (lower is better)")
-    for ax in axs[0]: ax.legend(fontsize=7)
-    fig.suptitle(f"Converting a byte-level LM ({res['settings']['n_layers']} layers, width {res['settings']['d_model']}, "
-                 f"{res['settings']['n_heads']} heads), mean ± std over {res['settings']['seeds']} seed(s)", fontsize=10)
+        ax.errorbar(props, [a for a, _ in ctrl], yerr=[b for _, b in ctrl], color="k", marker="x", lw=1, capsize=3, label="MHA control, same recipe")
+        if k in res["scratch"]:
+            sc = scratch_stats(res, k)
+            ax.errorbar(props, [a for a, _ in sc], yerr=[b for _, b in sc], color="gray", ls=":", marker="s", ms=3, capsize=3,
+                        label=f"{k} from scratch, same total steps")
+        ax.set_title(f"MHA → {k}"); ax.set_xlabel("uptraining (% of pre-training steps)"); ax.grid(alpha=0.3)
+        ax.set_xticks(props); ax.set_ylabel("held-out bits per byte (lower is better)"); ax.legend(fontsize=7)
+    lo, hi = min(ax.get_ylim()[0] for ax in axs[0, 1:]), max(ax.get_ylim()[1] for ax in axs[0, 1:])
+    for ax in axs[0, 1:]: ax.set_ylim(lo, hi)                      # one scale for every target
+    fig.suptitle(f"Converting a byte-level LM ({S['n_layers']} layers, width {S['d_model']}, {S['n_heads']} heads, "
+                 f"{S['pre_steps']} pre-training steps), mean ± std over {S['seeds']} seed(s)", fontsize=10)
     fig.tight_layout()
     return fig
 
