@@ -545,7 +545,7 @@ def _paper_parser():
                    "gqa_nb-paper-<UTC time> in the current directory)")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out (a --quick run never replaces a full run's)")
     p.add_argument("--seeds", type=_pos_int, default=None, help="uptraining seeds per method and target (default 3; --quick 1)")
-    p.add_argument("--pre-steps", type=_pos_int, default=None, help="pre-training steps (default 500; --quick 200)")
+    p.add_argument("--pre-steps", type=_pos_int, default=None, help="pre-training steps (default 2000; --quick 200)")
     p.add_argument("--threads", type=_pos_int, default=1, help="torch threads (default 1)")
     p.add_argument("--no-plots", action="store_true", help="write the JSON only")
     return p

@@ -229,7 +229,8 @@ def _normalised_values_torch(xp, s, vb):
 def flash_forward(pb:AttentionProblem, want_lse:bool=True):
     "Online softmax over each query block's key tiles. Returns `(out (n, r, L, F), lse (n, r, L))` in the accumulation dtype."
     xp = pb.xp
-    out = xp.zeros((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.acc, device=pb.dev)
+    blank = xp.zeros if any(not tiles for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
+    out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.acc, device=pb.dev)
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     for i0, i1, tiles in pb.plan:
         if not tiles: continue                                    # no key visible: output 0, LSE -inf
@@ -308,7 +309,7 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
 def _node_outputs(pb:AttentionProblem, want_lse:bool, out, lse):
     "The node's outputs from the folded ones: `out` in the inputs' dtype, and the LSE when wanted."
     xp = pb.xp
-    out = xp.reshape(xp.astype(out, pb.dtype), pb.lead + pb.rows + (pb.L, pb.F))
+    out = xp.reshape(xp.astype(out, pb.dtype, copy=False), pb.lead + pb.rows + (pb.L, pb.F))
     return (out, xp.reshape(lse, pb.lead + pb.rows + (pb.L,))) if want_lse else out
 
 def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
