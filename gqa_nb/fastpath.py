@@ -172,7 +172,7 @@ def queries(self:AttentionProblem, i0, i1):
 @patch
 def rows_of(self:AttentionProblem, x, i0, i1):
     "Block `i0:i1` of a `(n, r, L, ...)` array as `(n, r·rows, ...)`."
-    return self.xp.reshape(x[:, :, i0:i1], (self.nb, self.nr * (i1 - i0)) + tuple(x.shape[3:]))
+    return self.xp.reshape(x[:, :, i0:i1, ...], (self.nb, self.nr * (i1 - i0)) + tuple(x.shape[3:]))
 
 @patch
 def tile(self:AttentionProblem, x, j0, j1):
@@ -281,10 +281,10 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
     dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
     dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
     for i0, i1, tiles in pb.plan:
-        do = xp.astype(dout[:, :, i0:i1], pb.acc, copy=False)
-        D = xp.sum(do * xp.astype(out[:, :, i0:i1], pb.acc, copy=False), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
-        if dlse is not None: D = D - dlse[:, :, i0:i1]                                  # ∂lse/∂s = P
-        if dsinks is not None: dsinks = dsinks - xp.sum(sink_w[:, :, i0:i1] * D, axis=(2, 3))[..., None]
+        do = xp.astype(dout[:, :, i0:i1, :], pb.acc, copy=False)
+        D = xp.sum(do * xp.astype(out[:, :, i0:i1, :], pb.acc, copy=False), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
+        if dlse is not None: D = D - dlse[:, :, i0:i1, :]                                  # ∂lse/∂s = P
+        if dsinks is not None: dsinks = dsinks - xp.sum(sink_w[:, :, i0:i1, :] * D, axis=(2, 3))[..., None]
         if not tiles: continue
         qs, l = pb.queries(i0, i1), pb.rows_of(lse, i0, i1)
         do, d = (xp.reshape(t, (pb.nb, pb.nr * (i1 - i0), t.shape[-1])) for t in (do, D))
