@@ -9,7 +9,7 @@ __all__ = ['SUBCOMMANDS', 'DELEGATED', 'make_parser', 'main', 'run_demo']
 import argparse, dataclasses, importlib, json, sys
 from pathlib import Path
 from . import __version__
-from .config import DTYPE_BYTES, _dtype, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table, results_files
+from .config import DTYPE_BYTES, dtype_name, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table, results_files
 
 # %% ../nbs/11_cli.ipynb #bc4b6056
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +28,7 @@ def _count(s:str) -> int:
 
 def _dtype_arg(s:str) -> str:
     "A cache dtype name from `DTYPE_BYTES` (aliases such as 'bfloat16' accepted)."
-    try: return _dtype(s)
+    try: return dtype_name(s)
     except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
 
 def _preset_arg(s:str):

@@ -7,15 +7,15 @@ from __future__ import annotations
 import copy, numbers
 import torch
 from torch import nn
-from .config import GQAConfig
+from .config import GQAConfig, kind_label
 from .layer import GQAttention
 
 # %% auto #0
 __all__ = ['METHODS', 'ATTENTION', 'INITS', 'QUICK', 'FULL', 'PAPER_TABLE1', 'pool_kv_heads', 'mha_to_gqa', 'convert_model',
            'text_split', 'sdpa_attention', 'LMBlock', 'ByteLM', 'as_tokens', 'random_windows', 'eval_windows',
            'lm_loss', 'bits_per_byte', 'lr_schedule', 'adamw', 'optimizer_state', 'carried_state', 'train_lm',
-           'convert_init', 'kind_name', 'decode_speed', 'run_ablation', 'ablation_table', 'control_stats',
-           'scratch_stats', 'flatness', 'plot_pretraining', 'plot_ablation', 'plot_speed', 'paper_main']
+           'convert_init', 'decode_speed', 'run_ablation', 'ablation_table', 'control_stats', 'scratch_stats',
+           'flatness', 'plot_pretraining', 'plot_ablation', 'plot_speed', 'paper_main']
 
 # %% ../nbs/09_convert.ipynb #075668ae
 METHODS = ("mean", "first")
@@ -315,10 +315,6 @@ def convert_init(model:nn.Module,  # a model holding MHA `GQAttention` layers
     return new
 
 # %% ../nbs/09_convert.ipynb #595b4cb4
-def kind_name(n_heads:int, n_kv:int) -> str:
-    "'MHA', 'MQA' or 'GQA-n_kv'."
-    return "MHA" if n_kv == n_heads else "MQA" if n_kv == 1 else f"GQA-{n_kv}"
-
 def decode_speed(n_kv_list=(16, 8, 4, 2, 1),  # KV-head counts to time
                  d_model:int=1024, n_heads:int=16, # one attention layer of this size (head_dim = d_model/n_heads)
                  context:int=4096,             # tokens already in the cache
@@ -343,7 +339,7 @@ def decode_speed(n_kv_list=(16, 8, 4, 2, 1),  # KV-head counts to time
                 t0 = time.perf_counter(); layer(x, cache=cache); t = time.perf_counter() - t0
                 if i >= 2: times.append(t)
         times.sort()
-        rows.append(dict(kind=kind_name(n_heads, n_kv), n_kv_heads=n_kv, ms_per_token=1000 * times[len(times) // 2],
+        rows.append(dict(kind=kind_label(n_heads, n_kv), n_kv_heads=n_kv, ms_per_token=1000 * times[len(times) // 2],
                          kv_cache_bytes=int(nbytes)))
     return rows
 
@@ -397,7 +393,7 @@ def run_ablation(p:dict,            # settings: see `FULL` and `QUICK`
     reset = {}
     tp = time.perf_counter()
     for k in p["kv_heads"]:
-        name = kind_name(p["n_heads"], k); res["ablation"][name] = {}
+        name = kind_label(p["n_heads"], k); res["ablation"][name] = {}
         for m in p["methods"]:
             runs = []
             for s in range(p["seeds"]):
@@ -411,7 +407,7 @@ def run_ablation(p:dict,            # settings: see `FULL` and `QUICK`
     tp = time.perf_counter()
     sc_at = sorted(set(curve_at) | {P + u for u in at_up})
     for k in p["kv_heads"]:                         # each shape from scratch: pre-training + the longest uptraining, the same schedule
-        name = kind_name(p["n_heads"], k); res["scratch"][name] = []
+        name = kind_label(p["n_heads"], k); res["scratch"][name] = []
         for s in range(p["seeds"]):
             torch.manual_seed(s); sc = mk(k)
             h = train_lm(sc, train_tok, span(f'{name} from scratch', 0, P + U), lr, seed=10_000 + s, evaluate=ev, at=sc_at, **tr)

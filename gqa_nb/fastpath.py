@@ -16,7 +16,7 @@ from .executor import (implements, allowed, allowed_grid, query_offset, align_to
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'VJPS', 'FLEX_CPU_MASK_INPUTS', 'attention_spec_parts',
            'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention', 'run_vjp',
-           'fuse_attention', 'use_flex', 'merge_partials']
+           'fuse_attention', 'flex_attention_fn', 'use_flex', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #8b70d1e4
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -457,7 +457,7 @@ def fuse_attention(g:EinsumGraph,   # a graph, e.g. from `build_attention_graph`
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
 FLEX_CPU_MASK_INPUTS = False   # on the CPU, mask inputs inside the compiled kernel fail to compile for some shapes (torch 2.13): off by default
 
-def _flex_fn():
+def flex_attention_fn():
     "flex_attention, compiled once per process (`dynamic=True`: one kernel for every length); the plain function while tracing."
     import torch
     from torch.nn.attention.flex_attention import flex_attention
@@ -524,7 +524,7 @@ def _fused_flex(cx, node, q, k, v, *extra):
     def score_mod(s, b, h, qi, ki):
         if cap_t is not None: s = cap_t * torch.tanh(s / cap_t)
         return s if bias is None else s + _pick(bias, b, h, qi, ki)
-    out = _flex_fn()(q.reshape(B, n_kv * G, L, E), k, v, score_mod=score_mod if cap or bias is not None else None,
+    out = flex_attention_fn()(q.reshape(B, n_kv * G, L, E), k, v, score_mod=score_mod if cap or bias is not None else None,
                      block_mask=bm, scale=a.get("scale") or 1.0, enable_gqa=G > 1)
     return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
 
