@@ -227,10 +227,10 @@ def _normalised_values_torch(xp, s, vb):
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c402
 def flash_forward(pb:AttentionProblem, want_lse:bool=True):
-    "Online softmax over each query block's key tiles. Returns `(out (n, r, L, F), lse (n, r, L))` in the accumulation dtype."
+    "Online softmax over each query block's key tiles. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype."
     xp = pb.xp
     blank = xp.zeros if any(not tiles for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
-    out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.acc, device=pb.dev)
+    out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     for i0, i1, tiles in pb.plan:
         if not tiles: continue                                    # no key visible: output 0, LSE -inf
@@ -238,7 +238,7 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
         if len(tiles) == 1 and not want_lse:                      # one tile: a plain softmax
             s, _ = pb.logits(qs, i0, i1, *tiles[0])
             norm = _normalised_values_torch if is_torch_namespace(xp) else _normalised_values
-            out[:, :, i0:i1, :] = xp.reshape(norm(xp, s, pb.tile(pb.V, *tiles[0][:2])), (pb.nb, pb.nr, n, pb.F)); continue
+            out[:, :, i0:i1, :] = xp.astype(xp.reshape(norm(xp, s, pb.tile(pb.V, *tiles[0][:2])), (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False); continue
         m = xp.full((pb.nb, pb.nr * n, 1), -math.inf, dtype=pb.acc, device=pb.dev)
         for j0, j1, c0, c1 in tiles:
             s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1)
@@ -252,11 +252,13 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
                 l, o = l * alpha + xp.sum(p, axis=-1, keepdims=True), o * alpha + pv
             m = m_new
         seen = l > 0
-        out[:, :, i0:i1, :] = xp.reshape(o / xp.where(seen, l, 1.0), (pb.nb, pb.nr, n, pb.F))
-        lse[:, :, i0:i1] = xp.reshape(xp.where(seen, xp.where(xp.isfinite(m), m, 0.0) + xp.log(xp.where(seen, l, 1.0)), -math.inf), (pb.nb, pb.nr, n))
-    if pb.sinks is not None:                                      # the sink joins the softmax: rescale by e^lse / (e^lse + e^sink)
-        with_sink = xp.logaddexp(lse, xp.astype(pb.sinks, pb.acc))
-        out, lse = out * xp.exp(lse - with_sink)[..., None], with_sink
+        o, r = o / xp.where(seen, l, 1.0), xp.where(seen, xp.where(xp.isfinite(m), m, 0.0) + xp.log(xp.where(seen, l, 1.0)), -math.inf)
+        if pb.sinks is not None:                                  # the sink joins the softmax: rescale by e^lse / (e^lse + e^sink)
+            sink = xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1))
+            with_sink = xp.logaddexp(r, xp.reshape(sink, r.shape))
+            o, r = o * xp.exp(r - with_sink), with_sink
+        out[:, :, i0:i1, :] = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
+        lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
     return out, lse
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c421
@@ -269,7 +271,7 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
 
 def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
-    "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)` in the accumulation dtype."
+    "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
     xp = pb.xp
     out, dout = (xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)) for t in (out, dout))
     lse = xp.astype(xp.reshape(lse, (pb.nb, pb.nr, pb.L, 1)), pb.acc)
@@ -277,7 +279,7 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
     sink_w = None if pb.sinks is None else xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse)   # the sink's probability per row
     dsinks = None if pb.sinks is None else xp.zeros((pb.nb, pb.nr, 1), dtype=pb.acc, device=pb.dev)
     lse = xp.where(xp.isfinite(lse), lse, math.inf)                                     # a row that sees nothing: P = 0
-    dQ = xp.zeros((pb.nb, pb.nr, pb.L, pb.E), dtype=pb.acc, device=pb.dev)
+    dQ = xp.zeros((pb.nb, pb.nr, pb.L, pb.E), dtype=pb.dtype, device=pb.dev)
     dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
     dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
     for i0, i1, tiles in pb.plan:
@@ -302,7 +304,7 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
             dq = _add_product(xp, dq, ds, kt)
             _add_product(xp, dK[:, j0:j1, :], xp.matrix_transpose(ds), qs)   # qs holds the scale already
         dq *= pb.scale
-        dQ[:, :, i0:i1, :] = xp.reshape(dq, (pb.nb, pb.nr, i1 - i0, pb.E))
+        dQ[:, :, i0:i1, :] = xp.astype(xp.reshape(dq, (pb.nb, pb.nr, i1 - i0, pb.E)), pb.dtype, copy=False)
     return dQ, dK, dV, dsinks, dmasks
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c423
@@ -316,7 +318,7 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
     "`flash_backward`'s gradients in the shapes and dtypes of the node's inputs `(q, k, v, *extra)`; None where there is none."
     xp = pb.xp
     (q, k, v, *extra), (dQ, dK, dV, dsinks, dmasks) = inputs, grads
-    out, dmasks = [xp.astype(xp.reshape(d, x.shape), x.dtype) for d, x in ((dQ, q), (dK, k), (dV, v))], iter(dmasks)
+    out, dmasks = [xp.astype(xp.reshape(d, x.shape), x.dtype, copy=False) for d, x in ((dQ, q), (dK, k), (dV, v))], iter(dmasks)
     for x, r in zip(extra, pb.roles):
         if r == "sinks":
             g, al = xp.reshape(dsinks, pb.lead + pb.rows), align_to(xp, x, pb.sink_axes, pb.P + pb.R)
