@@ -8,15 +8,17 @@ import math
 import numpy as np
 from array_api_compat import is_numpy_namespace
 from fastcore.basics import patch
+from .config import check_int
 from .graph import (EinsumGraph, GraphError, Node, Tensor, OPS, register_op, replace_nodes, parse_einsum, layout_plan, node_outputs,
                           mask_words, _einsum_infer, _need, _positive, _check_causal, _check_roles, _idx)
 from .executor import (implements, allowed, allowed_grid, query_offset, align_to, apply_masks, half_dtypes, neg_inf,
                              is_torch_namespace, _axes, _prod, device_of, Context, check_inputs)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'VJPS', 'FLEX_CPU_MASK_INPUTS', 'attention_spec_parts',
-           'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention', 'run_vjp',
-           'fuse_attention', 'flex_attention_fn', 'use_flex', 'merge_partials']
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'FLEX_CPU_MASK_INPUTS',
+           'attention_spec_parts', 'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward',
+           'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'flex_attention_fn',
+           'use_flex', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #8b70d1e4
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -261,7 +263,7 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
         lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
     return out, lse
 
-# %% ../nbs/04_fastpath.ipynb #b2e0c421
+# %% ../nbs/04_fastpath.ipynb #bb875122
 def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     "Add a tile's `ds` (the gradient of an added mask) into `dm`, summed over the axes the mask broadcasts."
     xp, n, kn = pb.xp, i1 - i0, j1 - j0
@@ -270,6 +272,7 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     if axes: g = xp.sum(g, axis=axes, keepdims=True)
     dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
 
+# %% ../nbs/04_fastpath.ipynb #7801efa2
 def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
     "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
     xp = pb.xp
@@ -329,7 +332,7 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
             out.append(None if d is None else xp.astype(xp.reshape(d, x.shape), x.dtype))
     return out
 
-# %% ../nbs/04_fastpath.ipynb #b2e0c425
+# %% ../nbs/04_fastpath.ipynb #e969d39e
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
 
@@ -353,7 +356,8 @@ if torch is not None:
             grads = flash_backward(pb, out, lse, dout, dlse, [ctx.needs_input_grad[i] and m.is_floating_point() for m, i in masks])
             return (None, None, *_input_grads(pb, (q, k, v, *extra), grads))
 
-@implements("fused_attention")
+
+# %% ../nbs/04_fastpath.ipynb #db6ebf67
 def blocked_attention(cx, node, q, k, v, *extra):
     "The fused op, tile by tile (the array-API lowering); on torch with gradients, through the `autograd.Function` whose backward is `flash_backward`."
     want_lse = "lse" in node.attrs
@@ -363,6 +367,16 @@ def blocked_attention(cx, node, q, k, v, *extra):
             return (out, lse) if want_lse else out
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
+
+# %% ../nbs/04_fastpath.ipynb #843685d4
+FUSED_LOWERINGS = {}   # name -> (can_run(cx, node, q), run(cx, node, q, k, v, *extra)): tried in order before the blocked loop
+
+@implements("fused_attention")
+def fused_attention_lowering(cx, node, q, k, v, *extra):
+    "The fused op: the first of `FUSED_LOWERINGS` that can run `node`, else the blocked loop, which runs everything."
+    for can_run, run in FUSED_LOWERINGS.values():
+        if can_run(cx, node, q): return run(cx, node, q, k, v, *extra)
+    return blocked_attention(cx, node, q, k, v, *extra)
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c427
 VJPS = {}   # op name -> vjp(cx, node, inputs, outputs, cotangents) -> a gradient (or None) per input
@@ -420,7 +434,7 @@ def fuse_attention(g:EinsumGraph,   # a graph, e.g. from `build_attention_graph`
                    lse:bool=False,  # also output each fused node's row log-sum-exp, `<output>_lse`
                    ) -> EinsumGraph:
     "Replace each chain `einsum → [scale] → [softcap] → [mask] → softmax → einsum` by one `fused_attention` node."
-    if isinstance(block, bool) or not isinstance(block, int) or block < 1: raise ValueError(f"block={block!r} must be a positive int")
+    check_int("block", block, err=ValueError)
     made = {n.output: n for n in g.nodes}
     users = {}
     for n in g.nodes:
@@ -530,10 +544,7 @@ def _fused_flex(cx, node, q, k, v, *extra):
                      block_mask=bm, scale=a.get("scale") or 1.0, enable_gqa=G > 1)
     return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
 
-@implements("fused_attention")
-def _fused_attention(cx, node, q, k, v, *extra):
-    "The fused op: on FlexAttention where `use_flex` says so, else the blocked loop."
-    return (_fused_flex if use_flex(cx, node, q) else blocked_attention)(cx, node, q, k, v, *extra)
+FUSED_LOWERINGS["flex"] = (use_flex, _fused_flex)
 
 # %% ../nbs/04_fastpath.ipynb #c3ec5c22
 def merge_partials(xp, outs:list, lses:list):
