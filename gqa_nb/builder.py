@@ -4,15 +4,38 @@
 
 # %% ../nbs/02_builder.ipynb #50da67e1
 from __future__ import annotations
-from .config import GQAConfig
+from .config import GQAConfig, check_int
 from .graph import EinsumGraph, ALIGNMENTS, fold_scale as fold_scale_pass
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'build_attention_graph', 'plot_head_grouping']
 
-# %% ../nbs/02_builder.ipynb #2fa47a92
+# %% ../nbs/02_builder.ipynb #4b89b359
 STRATEGIES = ("grouped", "repeat")
 
+def _declare_inputs(g:EinsumGraph, c:GQAConfig, attn_mask:bool, key_padding:bool, sinks:bool, v_head_dim:int=None):
+    "Declare q `(b, Hq, L, E)`, k `(b, Hkv, S, E)`, v `(b, Hkv, S, Ev)` and the optional attn_mask, key_padding and sinks inputs."
+    g.input("q", "bnqe", (None, c.n_heads, None, c.head_dim))
+    g.input("k", "bhke", (None, c.n_kv_heads, None, c.head_dim))
+    g.input("v", "bhkf", (None, c.n_kv_heads, None, v_head_dim or c.head_dim))
+    if attn_mask: g.input("attn_mask", "bnqk", dtype="mask")
+    if key_padding: g.input("key_padding", "bk", dtype="bool")
+    if sinks: g.input("sinks", "n", (c.n_heads,))
+
+# %% ../nbs/02_builder.ipynb #ecc5b881
+def _lay_out_heads(g:EinsumGraph, c:GQAConfig, strategy:str, attn_mask:bool, sinks:bool) -> dict:
+    "Add the layout nodes of `strategy`; return the names of q, k, v, the mask and sinks the contractions read, and their head letters."
+    G = c.group_size
+    if strategy == "grouped":
+        q = g.rearrange("q", out="qg", pattern="b (h g) q e -> b h g q e", sizes={"h": c.n_kv_heads, "g": G})
+        if attn_mask: g.rearrange("attn_mask", out="mask_g", pattern="b (h g) q k -> b h g q k", sizes={"h": c.n_kv_heads, "g": G})
+        if sinks: g.rearrange("sinks", out="sinks_g", pattern="(h g) -> h g", sizes={"h": c.n_kv_heads, "g": G})
+        return dict(q=q, k="k", v="v", mask="mask_g", sinks="sinks_g", heads="bhg", kv_heads="bh")
+    k = g.repeat("k", out="k_rep", pattern="b h k e -> b (h g) k e", sizes={"g": G}, merged={"hg": "n"})
+    v = g.repeat("v", out="v_rep", pattern="b h k f -> b (h g) k f", sizes={"g": G}, merged={"hg": "n"})
+    return dict(q="q", k=k, v=v, mask="attn_mask", sinks="sinks", heads="bn", kv_heads="bn")
+
+# %% ../nbs/02_builder.ipynb #98058597
 def build_attention_graph(config:GQAConfig,        # heads, head_dim, causal, window, softcap, scale, dropout
                           strategy:str="grouped",  # "grouped" (no K/V copies) or "repeat" (HF-eager style)
                           *,
@@ -27,38 +50,22 @@ def build_attention_graph(config:GQAConfig,        # heads, head_dim, causal, wi
     if not isinstance(config, GQAConfig): raise TypeError(f"config must be a GQAConfig, got {type(config).__name__}")
     if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r} is not one of {STRATEGIES}")
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} is not one of {ALIGNMENTS}")
-    if v_head_dim is not None and (isinstance(v_head_dim, bool) or not isinstance(v_head_dim, int) or v_head_dim < 1):
-        raise ValueError(f"v_head_dim={v_head_dim!r} must be a positive int")
-    c, G = config, config.group_size
-    g = EinsumGraph(name or f"{strategy} attention: Hq={c.n_heads}, Hkv={c.n_kv_heads}, G={G}, E={c.head_dim}")
-    g.input("q", "bnqe", (None, c.n_heads, None, c.head_dim))
-    g.input("k", "bhke", (None, c.n_kv_heads, None, c.head_dim))
-    g.input("v", "bhkf", (None, c.n_kv_heads, None, v_head_dim or c.head_dim))
-    if attn_mask: g.input("attn_mask", "bnqk", dtype="mask")
-    if key_padding: g.input("key_padding", "bk", dtype="bool")
-    if sinks: g.input("sinks", "n", (c.n_heads,))
-    if strategy == "grouped":
-        q = g.rearrange("q", out="qg", pattern="b (h g) q e -> b h g q e", sizes={"h": c.n_kv_heads, "g": G})
-        k, v, heads = "k", "v", "bhg"
-        if attn_mask: g.rearrange("attn_mask", out="mask_g", pattern="b (h g) q k -> b h g q k", sizes={"h": c.n_kv_heads, "g": G})
-        if sinks: g.rearrange("sinks", out="sinks_g", pattern="(h g) -> h g", sizes={"h": c.n_kv_heads, "g": G})
-    else:
-        q, heads = "q", "bn"
-        k = g.repeat("k", out="k_rep", pattern="b h k e -> b (h g) k e", sizes={"g": G}, merged={"hg": "n"})
-        v = g.repeat("v", out="v_rep", pattern="b h k f -> b (h g) k f", sizes={"g": G}, merged={"hg": "n"})
-    kv_heads = "bh" if strategy == "grouped" else "bn"
-    scores = g.einsum(q, k, out="scores", spec=f"{heads}qe,{kv_heads}ke->{heads}qk")
+    v_head_dim, c = check_int("v_head_dim", v_head_dim, optional=True, err=ValueError), config
+    g = EinsumGraph(name or f"{strategy} attention: Hq={c.n_heads}, Hkv={c.n_kv_heads}, G={c.group_size}, E={c.head_dim}")
+    _declare_inputs(g, c, attn_mask, key_padding, sinks, v_head_dim)
+    t = _lay_out_heads(g, c, strategy, attn_mask, sinks)
+    heads, kv_heads = t["heads"], t["kv_heads"]
+    scores = g.einsum(t["q"], t["k"], out="scores", spec=f"{heads}qe,{kv_heads}ke->{heads}qk")
     if c.scale != 1: scores = g.scale(scores, out="scores_scaled", value=float(c.scale))
     if c.softcap is not None: scores = g.softcap(scores, out="scores_capped", cap=float(c.softcap))
-    extra = [("attn_mask", "mask_g" if strategy == "grouped" else "attn_mask")] if attn_mask else []
-    if key_padding: extra.append(("key_padding", "key_padding"))
+    extra = ([("attn_mask", t["mask"])] if attn_mask else []) + ([("key_padding", "key_padding")] if key_padding else [])
     if c.causal or c.sliding_window or extra:
-        scores = g.mask(scores, *[t for _, t in extra], out="scores_masked", q_axis="q", k_axis="k",
+        scores = g.mask(scores, *[x for _, x in extra], out="scores_masked", q_axis="q", k_axis="k",
                         causal=causal_alignment if (c.causal or c.sliding_window) else None,
                         window=c.sliding_window, roles=[r for r, _ in extra])
-    p = g.softmax(scores, *(["sinks_g" if strategy == "grouped" else "sinks"] if sinks else []), out="probs", axis="k")
+    p = g.softmax(scores, *([t["sinks"]] if sinks else []), out="probs", axis="k")
     if c.dropout: p = g.dropout(p, out="probs_dropped", p=float(c.dropout))
-    o = g.einsum(p, v, out="out_g" if strategy == "grouped" else "out", spec=f"{heads}qk,{kv_heads}kf->{heads}qf")
+    o = g.einsum(p, t["v"], out="out_g" if strategy == "grouped" else "out", spec=f"{heads}qk,{kv_heads}kf->{heads}qf")
     if strategy == "grouped": o = g.rearrange(o, out="out", pattern="b h g q f -> b (h g) q f", merged={"hg": "n"})
     g.output(o)
     return fold_scale_pass(g) if fold_scale and c.scale != 1 else g

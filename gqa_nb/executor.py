@@ -9,18 +9,18 @@ from typing import Callable
 import numpy as np
 import array_api_compat, array_api_compat.numpy
 from array_api_compat import array_namespace
-from .graph import EinsumGraph, OPS, ALIGNMENTS, layout_plan, parse_einsum, bind, check_input_names, node_outputs
+from .graph import EinsumGraph, GraphError, OPS, ALIGNMENTS, layout_plan, parse_einsum, node_outputs
 
 # %% auto #0
-__all__ = ['KERNELS', 'contract', 'einsum', 'allowed', 'query_offset', 'allowed_grid', 'Context', 'implements', 'align_to',
-           'half_dtypes', 'neg_inf', 'apply_masks', 'safe_softmax', 'namespace_of', 'is_torch_namespace', 'device_of',
-           'check_inputs', 'run_graph', 'run_numpy', 'run_torch']
+__all__ = ['KERNELS', 'int_product', 'contract', 'einsum', 'allowed', 'query_offset', 'allowed_grid', 'Context', 'implements',
+           'input_axes', 'align_to', 'half_dtypes', 'device_of', 'neg_inf', 'apply_masks', 'safe_softmax',
+           'namespace_of', 'is_torch_namespace', 'check_inputs', 'run_graph', 'run_numpy', 'run_torch']
 
-# %% ../nbs/03_executor.ipynb #e2e3a847
-def _prod(xs):
-    "The product of sizes (a loop, which `torch.compile` traces as well as Python runs it)."
+# %% ../nbs/03_executor.ipynb #ebfd5c6a
+def int_product(sizes) -> int:
+    "The product of sizes as a Python `int` (a plain loop, which `torch.compile` traces as well as Python runs it); 1 for none."
     n = 1
-    for x in xs: n *= int(x)
+    for x in sizes: n *= int(x)
     return n
 
 def _sum_out(xp, x, sub:str, keep:str):
@@ -31,6 +31,7 @@ def _sum_out(xp, x, sub:str, keep:str):
 def _permute(xp, x, perm):
     return x if list(perm) == sorted(perm) else xp.permute_dims(x, tuple(perm))
 
+# %% ../nbs/03_executor.ipynb #55424464
 def contract(xp, spec:str, a, b):
     "The two-operand einsum `spec` as one batched `matmul` (letters summed on one side only are summed first)."
     (sa, sb), out = parse_einsum(spec)
@@ -40,12 +41,13 @@ def contract(xp, spec:str, a, b):
     left, right = [c for c in out if c in sa and c not in sb], [c for c in out if c in sb and c not in sa]
     summed = [c for c in sa if c in sb and c not in out]
     size = {c: int(n) for s, x in ((sa, a), (sb, b)) for c, n in zip(s, x.shape)}
-    A = xp.reshape(_permute(xp, a, [sa.index(c) for c in batch + left + summed]), (_prod(size[c] for c in batch), _prod(size[c] for c in left), _prod(size[c] for c in summed)))
-    B = xp.reshape(_permute(xp, b, [sb.index(c) for c in batch + summed + right]), (_prod(size[c] for c in batch), _prod(size[c] for c in summed), _prod(size[c] for c in right)))
+    A = xp.reshape(_permute(xp, a, [sa.index(c) for c in batch + left + summed]), (int_product(size[c] for c in batch), int_product(size[c] for c in left), int_product(size[c] for c in summed)))
+    B = xp.reshape(_permute(xp, b, [sb.index(c) for c in batch + summed + right]), (int_product(size[c] for c in batch), int_product(size[c] for c in summed), int_product(size[c] for c in right)))
     C = xp.reshape(xp.matmul(A, B), tuple(size[c] for c in batch + left + right))
     order = batch + left + right
     return _permute(xp, C, [order.index(c) for c in out])
 
+# %% ../nbs/03_executor.ipynb #e67f2b7c
 def einsum(xp, spec:str, *xs):
     "Any einsum the graph accepts, as `contract`s from left to right (one operand: a sum and a permutation)."
     ins, out = parse_einsum(spec)
@@ -76,19 +78,23 @@ def allowed_grid(xp, L:int, S:int, alignment:str, window:int=None, *, rows=None,
     i = xp.arange(rows.start, rows.stop, device=device)[:, None] + query_offset(L, S, alignment)
     return allowed(i, xp.arange(cols.start, cols.stop, device=device)[None, :], window)
 
-# %% ../nbs/03_executor.ipynb #31181410
+# %% ../nbs/03_executor.ipynb #66d0ab1d
 class Context:
     "What ops may read besides their inputs: the graph, the array namespace, training mode and random numbers."
     def __init__(self, graph:EinsumGraph, xp, training:bool=False, uniform:Callable=None, kernel:str="auto"):
         self.graph, self.xp, self.training, self.uniform, self.kernel = graph, xp, training, uniform, kernel
 
 def implements(name:str):
-    "Decorator: make `fn(ctx, node, *arrays)` the implementation of op `name` in `OPS`."
+    "Decorator: make `fn(ctx, node, *arrays)` the implementation of the registered op `name` in `OPS`."
+    if name not in OPS: raise GraphError(f"implements({name!r}): no op {name!r} is registered; call `register_op` first (known ops: {', '.join(OPS)})")
     def deco(fn): OPS[name].run = fn; return fn
     return deco
 
-def _axes(cx, node, i=0): return cx.graph.tensors[node.inputs[i]].axes
+def input_axes(cx:Context, node, i:int=0) -> str:
+    "The axis letters of the `i`-th input of `node` in the running graph, e.g. 'bhgqk'."
+    return cx.graph.tensors[node.inputs[i]].axes
 
+# %% ../nbs/03_executor.ipynb #32255005
 def align_to(xp, m, axes:str, to_axes:str):
     "View `m` (axes `axes`, a subsequence of `to_axes`) with unit axes so it broadcasts against `to_axes`."
     return xp.reshape(m, tuple(m.shape[axes.index(c)] if c in axes else 1 for c in to_axes))
@@ -97,9 +103,11 @@ def half_dtypes(xp) -> tuple:
     "The namespace's 16-bit float dtypes (computed in float32 where accuracy needs it)."
     return tuple(getattr(xp, n) for n in ("float16", "bfloat16") if hasattr(xp, n))
 
+def device_of(x): return x.device   # the standard's `.device` attribute (numpy >= 2, torch, array_api_strict, ...)
+
 def neg_inf(xp, like): return xp.asarray(-math.inf, dtype=like.dtype, device=device_of(like))
 
-# %% ../nbs/03_executor.ipynb #644a1d0d
+# %% ../nbs/03_executor.ipynb #00319287
 @implements("einsum")
 def _einsum(cx, node, *xs): return einsum(cx.xp, node.attrs["spec"], *xs)
 
@@ -116,8 +124,9 @@ implements("scale")(lambda cx, node, x: x * node.attrs["value"])
 implements("softcap")(lambda cx, node, x: cx.xp.tanh(x / node.attrs["cap"]) * node.attrs["cap"])
 
 @implements("add")
-def _add(cx, node, x, y): return x + align_to(cx.xp, y, _axes(cx, node, 1), _axes(cx, node))
+def _add(cx, node, x, y): return x + align_to(cx.xp, y, input_axes(cx, node, 1), input_axes(cx, node))
 
+# %% ../nbs/03_executor.ipynb #387cdb6c
 def _rotate_half(xp, x, ax:int):
     d = x.shape[ax] // 2
     part = lambda a, b: x[(slice(None),) * ax + (slice(a, b),)]
@@ -125,9 +134,10 @@ def _rotate_half(xp, x, ax:int):
 
 @implements("rope")
 def _rope(cx, node, x, cos, sin):
-    xp, ax = cx.xp, _axes(cx, node)
-    return x * align_to(xp, cos, _axes(cx, node, 1), ax) + _rotate_half(xp, x, ax.index(node.attrs["axis"])) * align_to(xp, sin, _axes(cx, node, 2), ax)
+    xp, ax = cx.xp, input_axes(cx, node)
+    return x * align_to(xp, cos, input_axes(cx, node, 1), ax) + _rotate_half(xp, x, ax.index(node.attrs["axis"])) * align_to(xp, sin, input_axes(cx, node, 2), ax)
 
+# %% ../nbs/03_executor.ipynb #b16f8bbe
 def apply_masks(xp, s, axes:str, masks, mask_axes) -> object:
     "Scores `s` (axes `axes`) with each mask applied: bool selects (False → -∞), float is added."
     for m, ma in zip(masks, mask_axes):
@@ -137,15 +147,16 @@ def apply_masks(xp, s, axes:str, masks, mask_axes) -> object:
 
 @implements("mask")
 def _mask(cx, node, x, *extra):
-    xp, a, axes = cx.xp, node.attrs, _axes(cx, node)
+    xp, a, axes = cx.xp, node.attrs, input_axes(cx, node)
     qa, ka = axes.index(a["q_axis"]), axes.index(a["k_axis"])
     if a.get("causal"):
         ok = allowed_grid(xp, x.shape[qa], x.shape[ka], a["causal"], a.get("window"), device=device_of(x))
         if qa > ka: ok = xp.permute_dims(ok, (1, 0))
         shape = [1] * x.ndim; shape[qa], shape[ka] = x.shape[qa], x.shape[ka]
         x = xp.where(xp.reshape(ok, tuple(shape)), x, neg_inf(xp, x))
-    return apply_masks(xp, x, axes, extra, [_axes(cx, node, i) for i in range(1, len(node.inputs))])
+    return apply_masks(xp, x, axes, extra, [input_axes(cx, node, i) for i in range(1, len(node.inputs))])
 
+# %% ../nbs/03_executor.ipynb #70bbded4
 def safe_softmax(xp, x, axis:int=-1, sinks=None):
     "Softmax over `axis` (float32 for half types); rows that are all -∞ give zeros. `sinks` (size 1 on `axis`): a logit per row that joins the softmax and is dropped."
     dt = x.dtype
@@ -160,9 +171,10 @@ def safe_softmax(xp, x, axis:int=-1, sinks=None):
 
 @implements("softmax")
 def _softmax(cx, node, x, *sinks):
-    axes = _axes(cx, node)
-    return safe_softmax(cx.xp, x, axes.index(node.attrs["axis"]), align_to(cx.xp, sinks[0], _axes(cx, node, 1), axes) if sinks else None)
+    axes = input_axes(cx, node)
+    return safe_softmax(cx.xp, x, axes.index(node.attrs["axis"]), align_to(cx.xp, sinks[0], input_axes(cx, node, 1), axes) if sinks else None)
 
+# %% ../nbs/03_executor.ipynb #32110a24
 @implements("dropout")
 def _dropout(cx, node, x):
     p = node.attrs["p"]
@@ -170,7 +182,7 @@ def _dropout(cx, node, x):
     if cx.uniform is None: raise ValueError("dropout while training needs random numbers: pass `uniform=` (run_numpy and run_torch do)")
     return cx.xp.where(cx.uniform(tuple(x.shape)) >= p, x / (1 - p), 0.0)
 
-# %% ../nbs/03_executor.ipynb #3baf4bc6
+# %% ../nbs/03_executor.ipynb #9f4938b4
 def namespace_of(x):
     "The array API namespace of `x`: numpy's and torch's found directly (`torch.compile` traces that cleanly), any other library's by `array_namespace`."
     torch = sys.modules.get("torch")
@@ -182,14 +194,13 @@ def namespace_of(x):
 
 def is_torch_namespace(xp) -> bool: return getattr(xp, "__name__", "") == "array_api_compat.torch"
 
-def device_of(x): return x.device   # the standard's `.device` attribute (numpy >= 2, torch, array_api_strict, ...)
-
 def _library(x) -> str:
     return "torch tensor" if type(x).__module__.startswith("torch") else "numpy array" if isinstance(x, np.ndarray) else type(x).__name__
 
+# %% ../nbs/03_executor.ipynb #a351913a
 def check_inputs(graph:EinsumGraph, inputs:dict):
     "Check names, array library, dtypes, device and shapes of `inputs`; return their array namespace."
-    check_input_names(graph, inputs)     # (functions, not methods: `torch.compile` traces them with the graph as a constant)
+    EinsumGraph.check_input_names(graph, inputs)   # (called through the class: `torch.compile` traces it with the graph as a constant)
     xp = first = dtype = dev = None
     for name in graph.inputs:
         x, t = inputs[name], graph.tensors[name]
@@ -206,9 +217,10 @@ def check_inputs(graph:EinsumGraph, inputs:dict):
             dtype = x.dtype
         if dev is not None and device_of(x) != dev: raise ValueError(f"input {name!r} is on {device_of(x)} but other inputs are on {dev}")
         dev = device_of(x)
-    bind(graph, {n: tuple(inputs[n].shape) for n in graph.inputs})
+    EinsumGraph.bind(graph, {n: tuple(inputs[n].shape) for n in graph.inputs})
     return xp
 
+# %% ../nbs/03_executor.ipynb #3e7d249d
 KERNELS = ("auto", "blocked", "flex")   # lowerings of the fused attention op (notebook 04)
 
 def _last_use(graph):
@@ -236,6 +248,7 @@ def run_graph(graph:EinsumGraph,     # the graph to run
     outs = tuple(env[o] for o in graph.outputs)
     return outs[0] if len(outs) == 1 else outs
 
+# %% ../nbs/03_executor.ipynb #581f9474
 def run_numpy(graph:EinsumGraph,  # the graph to run
               inputs:dict,        # {input name: numpy array}
               training:bool=False, # apply dropout

@@ -10,9 +10,9 @@ from array_api_compat import is_numpy_namespace
 from fastcore.basics import patch
 from .config import check_int
 from .graph import (EinsumGraph, GraphError, Node, Tensor, OPS, register_op, replace_nodes, parse_einsum, layout_plan, node_outputs,
-                          mask_words, _einsum_infer, _need, _positive, _check_causal, _check_roles, _idx)
+                          mask_words, infer_einsum, require_attrs, check_positive_attr, check_causal_attrs, check_mask_roles, subscript)
 from .executor import (implements, allowed, allowed_grid, query_offset, align_to, apply_masks, half_dtypes, neg_inf,
-                             is_torch_namespace, _axes, _prod, device_of, Context, check_inputs)
+                             is_torch_namespace, input_axes, int_product, device_of, Context, check_inputs)
 
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'FLEX_CPU_MASK_INPUTS',
@@ -39,7 +39,7 @@ def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_atten
     return P, R, q_axis, k_axis, e, f
 
 def _fused_infer(node, ts):
-    _need(node, "spec", "q_axis", "k_axis", "block")
+    require_attrs(node, "spec", "q_axis", "k_axis", "block")
     a = node.attrs
     for key in ("spec", "q_axis", "k_axis"):
         if not isinstance(a[key], str): raise GraphError(f"node {node.output!r}: fused_attention {key}={a[key]!r} must be a string")
@@ -47,13 +47,13 @@ def _fused_infer(node, ts):
     b = a["block"]
     if isinstance(b, bool) or not isinstance(b, int) or b < 1: raise GraphError(f"node {node.output!r}: fused_attention block={b!r} must be a positive int")
     for key in ("scale", "softcap"):
-        if a.get(key) is not None: _positive(node, key)
-    _check_causal(node)
-    axes, shape, dtype = _einsum_infer(Node("einsum", node.inputs[:3], node.output, {"spec": a["spec"]}), ts[:3])
+        if a.get(key) is not None: check_positive_attr(node, key)
+    check_causal_attrs(node)
+    axes, shape, dtype = infer_einsum(Node("einsum", node.inputs[:3], node.output, {"spec": a["spec"]}), ts[:3])
     q, k = ts[0], ts[1]
     size = dict(zip(q.axes + k.axes, q.shape + k.shape))
     scores = Tensor("scores", P + R + qa + ka, tuple(size[c] for c in P + R + qa + ka))
-    _check_roles(node, scores, ts[3:], known=("attn_mask", "key_padding", "sinks"), row_axes=qa + ka)
+    check_mask_roles(node, scores, ts[3:], known=("attn_mask", "key_padding", "sinks"), row_axes=qa + ka)
     made = [Tensor(node.output, axes, tuple(shape), dtype)]
     if "lse" in a:
         if not isinstance(a["lse"], str): raise GraphError(f"node {node.output!r}: fused_attention lse={a['lse']!r} must name the log-sum-exp tensor")
@@ -64,17 +64,17 @@ def _fused_rule(g, n):
     a, o = n.attrs, g.tensors[n.output]
     q, k, v = (g.tensors[i] for i in n.inputs[:3])
     P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], n.output)
-    s = f"Σ_{e} {q.name}{_idx(q.axes)}·{k.name}{_idx(k.axes)}"
+    s = f"Σ_{e} {q.name}{subscript(q.axes)}·{k.name}{subscript(k.axes)}"
     if a.get("scale", 1) not in (None, 1): s += f" · {a['scale']:.6g}"
     if a.get("softcap"): s = f"{a['softcap']:g}·tanh(({s}) / {a['softcap']:g})"
     roles = dict(zip(a.get("roles", []), n.inputs[3:]))
     sinks = roles.pop("sinks", None)
     m = mask_words(dict(a, roles=list(roles)), list(roles.values()))
     if m: s = f"mask[{m}]({s})"
-    if sinks: s = f"[{s}, {sinks}{_idx(g.tensors[sinks].axes)}]"
+    if sinks: s = f"[{s}, {sinks}{subscript(g.tensors[sinks].axes)}]"
     skip = ", key blocks no query sees skipped" if a.get("causal") else ""
-    lse = f"; {a['lse']}{_idx(g.tensors[a['lse']].axes)} = logsumexp_{ka}(scores{' and sink' if sinks else ''})" if a.get("lse") else ""
-    return f"{o.name}{_idx(o.axes)} = Σ_{ka} softmax_{ka}({s}{' without the sink' if sinks else ''}) · {v.name}{_idx(v.axes)}   (fused: {a['block']} queries a block{skip}){lse}"
+    lse = f"; {a['lse']}{subscript(g.tensors[a['lse']].axes)} = logsumexp_{ka}(scores{' and sink' if sinks else ''})" if a.get("lse") else ""
+    return f"{o.name}{subscript(o.axes)} = Σ_{ka} softmax_{ka}({s}{' without the sink' if sinks else ''}) · {v.name}{subscript(v.axes)}   (fused: {a['block']} queries a block{skip}){lse}"
 
 _ = register_op("fused_attention", _fused_infer, _fused_rule, "softmax(mask(softcap(scale·q·k)))·v a block of queries at a time",
                 arity=(3, 6), attrs=("spec", "q_axis", "k_axis", "block", "scale", "softcap", "causal", "window", "roles", "lse"))
@@ -149,11 +149,11 @@ class AttentionProblem:
         P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
         self.xp, self.P, self.R, self.lead, self.rows = xp, P, R, tuple(q.shape[:len(P)]), tuple(q.shape[len(P):-2])
         (self.L, self.E), self.S, self.F = tuple(q.shape[-2:]), k.shape[-2], v.shape[-1]
-        self.nb, self.nr = _prod(self.lead), _prod(self.rows)
+        self.nb, self.nr = int_product(self.lead), int_product(self.rows)
         self.Q = xp.reshape(q, (self.nb, self.nr, self.L, self.E))
         self.K, self.V = xp.reshape(k, (self.nb, self.S, self.E)), xp.reshape(v, (self.nb, self.S, self.F))
         self.score_axes, self.roles = P + R + qa + ka, list(a.get("roles", []))
-        ax = [_axes(cx, node, 3 + i) for i in range(len(extra))]
+        ax = [input_axes(cx, node, 3 + i) for i in range(len(extra))]
         self.masks = [align_to(xp, m, x, self.score_axes) for m, x, r in zip(extra, ax, self.roles) if r != "sinks"]
         sink = [(m, x) for m, x, r in zip(extra, ax, self.roles) if r == "sinks"]
         self.sink_axes = sink[0][1] if sink else None
@@ -527,7 +527,7 @@ def _fused_flex(cx, node, q, k, v, *extra):
     G = q.shape[2] if R else 1
     keep = bias = None
     for i, m in enumerate(extra):
-        m = align_to(cx.xp, m, _axes(cx, node, 3 + i), P + R + qa + ka)
+        m = align_to(cx.xp, m, input_axes(cx, node, 3 + i), P + R + qa + ka)
         if R: m = _heads_first(m, n_kv, G)
         if m.dtype != torch.bool:
             finite = torch.where(torch.isfinite(m), m, 0.0).to(q.dtype)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import json, math, re, string
 from dataclasses import dataclass, field
 from typing import Callable
+from fastcore.basics import patch
+from .config import check_int, check_real
 
 # %% auto #0
 __all__ = ['DTYPES', 'ALIGNMENTS', 'OPS', 'FORMAT', 'GraphError', 'Tensor', 'Node', 'node_outputs', 'parse_einsum',
-           'parse_pattern', 'EinsumGraph', 'Op', 'register_op', 'mask_words', 'rules', 'to_json', 'from_json', 'bind',
-           'check_input_names', 'layout_plan', 'replace_nodes', 'fold_scale']
+           'parse_pattern', 'EinsumGraph', 'same_as_input', 'require_attrs', 'check_positive_attr', 'axis_attr',
+           'infer_einsum', 'check_broadcast', 'check_causal_attrs', 'check_mask_roles', 'Op', 'register_op',
+           'subscript', 'term', 'mask_words', 'layout_plan', 'replace_nodes', 'fold_scale']
 
 # %% ../nbs/01_graph.ipynb #f06e67ea
 class GraphError(ValueError):
@@ -106,65 +109,11 @@ def parse_pattern(pattern:str, node:str="rearrange", new_axes_ok:bool=False):
     _PARSED["pattern", pattern, new_axes_ok] = tuple(l), tuple(r)
     return _PARSED["pattern", pattern, new_axes_ok]
 
-# %% ../nbs/01_graph.ipynb #0694bd4b
-def _merge_size(a, b, what):
-    "Two sizes for one axis: equal, or one unknown; 1 broadcasts where `what` allows it."
-    if a is None: return b
-    if b is None or a == b: return a
-    raise GraphError(what(a, b))
-
+# %% ../nbs/01_graph.ipynb #a7bf5e14
 class EinsumGraph:
     "Attention as data: named tensors, ordered nodes, declared inputs and outputs."
     def __init__(self, name:str="graph"):
         self.name, self.tensors, self.inputs, self.nodes, self.outputs = name, {}, [], [], []
-
-    def input(self, name:str, axes:str, shape=None, dtype:str="float"):
-        "Declare an input tensor `name` with one letter per axis and a shape (`None` entries are bound at run time)."
-        shape = (None,) * len(axes) if shape is None else tuple(shape)
-        self._new_tensor(Tensor(name, axes, shape, dtype), f"input {name!r}")
-        self.inputs.append(name)
-        return name
-
-    def _new_tensor(self, t:Tensor, where:str):
-        if not isinstance(t.name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", t.name):
-            raise GraphError(f"{where}: tensor name {t.name!r} must be an identifier")
-        if t.name in self.tensors: raise GraphError(f"{where}: tensor name {t.name!r} is already used; names are unique")
-        if not isinstance(t.axes, str) or any(c not in _LETTERS for c in t.axes) or len(set(t.axes)) != len(t.axes):
-            raise GraphError(f"{where}: axes {t.axes!r} must be distinct single letters")
-        if len(t.shape) != len(t.axes): raise GraphError(f"{where}: shape {t.shape} has {len(t.shape)} sizes for axes {t.axes!r}")
-        for a, s in zip(t.axes, t.shape):
-            if s is not None and (isinstance(s, bool) or not isinstance(s, int) or s < 1):
-                raise GraphError(f"{where}: axis {a!r} has size {s!r}; sizes are positive integers or None")
-        if t.dtype not in DTYPES: raise GraphError(f"{where}: dtype {t.dtype!r} is not one of {DTYPES}")
-        self.tensors[t.name] = t
-
-    def append(self, op:str, inputs, output:str, **attrs):
-        "Append the node `output = op(*inputs, **attrs)` after checking it; returns `output`."
-        inputs = (inputs,) if isinstance(inputs, str) else tuple(inputs)
-        node = Node(op, inputs, output, attrs)
-        if op not in OPS: raise GraphError(f"node {output!r}: unknown op {op!r}; known ops are {', '.join(OPS)}")
-        (lo, hi), known = OPS[op].arity, OPS[op].attrs
-        if len(inputs) < lo or (hi is not None and len(inputs) > hi):
-            raise GraphError(f"node {output!r}: op {op!r} takes {lo if lo == hi else f'{lo} or more' if hi is None else f'{lo} to {hi}'} inputs, got {len(inputs)}")
-        if set(attrs) - set(known): raise GraphError(f"node {output!r}: op {op!r} has unknown attributes {sorted(set(attrs) - set(known))}; it knows {list(known)}")
-        for i in inputs:
-            if not isinstance(i, str) or i not in self.tensors: raise GraphError(f"node {output!r}: input {i!r} is used before it is produced or declared")
-        made = OPS[op].infer(node, [self.tensors[i] for i in inputs])
-        for t in made if isinstance(made, list) else [Tensor(output, made[0], tuple(made[1]), made[2])]:
-            self._new_tensor(t, f"node {output!r}")
-        self.nodes.append(node)
-        return output
-
-    def output(self, *names):
-        "Declare the graph's outputs (once, while building it)."
-        for n in names:
-            if n not in self.tensors: raise GraphError(f"output {n!r} is not a tensor of graph {self.name!r}")
-        self.outputs = list(names)
-        return self
-
-    def copy(self) -> EinsumGraph:
-        "An independent copy: editing it never changes this graph."
-        return replace_nodes(self, self.nodes)
 
     def __eq__(self, other):
         return isinstance(other, EinsumGraph) and (self.name, self.tensors, self.inputs, self.nodes, self.outputs) == \
@@ -172,8 +121,91 @@ class EinsumGraph:
 
     def __repr__(self): return f"EinsumGraph({self.name!r}: {len(self.inputs)} inputs, {len(self.nodes)} nodes, outputs {self.outputs})"
 
-# %% ../nbs/01_graph.ipynb #1485d37d
-def _einsum_infer(node, ts):
+# %% ../nbs/01_graph.ipynb #809a3655
+@patch
+def _new_tensor(self:EinsumGraph, t:Tensor, where:str):
+    "Add tensor `t` after checking its name, axes, shape and dtype; `where` begins any error message."
+    if not isinstance(t.name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", t.name):
+        raise GraphError(f"{where}: tensor name {t.name!r} must be an identifier")
+    if t.name in self.tensors: raise GraphError(f"{where}: tensor name {t.name!r} is already used; names are unique")
+    if not isinstance(t.axes, str) or any(c not in _LETTERS for c in t.axes) or len(set(t.axes)) != len(t.axes):
+        raise GraphError(f"{where}: axes {t.axes!r} must be distinct single letters")
+    if len(t.shape) != len(t.axes): raise GraphError(f"{where}: shape {t.shape} has {len(t.shape)} sizes for axes {t.axes!r}")
+    for a, s in zip(t.axes, t.shape):
+        if s is not None: check_int(f"{where}: axis {a!r} size", s, err=GraphError)   # sizes are positive ints, or None
+    if t.dtype not in DTYPES: raise GraphError(f"{where}: dtype {t.dtype!r} is not one of {DTYPES}")
+    self.tensors[t.name] = t
+
+@patch
+def input(self:EinsumGraph, name:str, axes:str, shape=None, dtype:str="float"):
+    "Declare an input tensor `name` with one letter per axis and a shape (`None` entries are bound at run time)."
+    shape = (None,) * len(axes) if shape is None else tuple(shape)
+    self._new_tensor(Tensor(name, axes, shape, dtype), f"input {name!r}")
+    self.inputs.append(name)
+    return name
+
+# %% ../nbs/01_graph.ipynb #6ff41371
+@patch
+def append(self:EinsumGraph, op:str, inputs, output:str, **attrs):
+    "Append the node `output = op(*inputs, **attrs)` after checking it; returns `output`."
+    inputs = (inputs,) if isinstance(inputs, str) else tuple(inputs)
+    node = Node(op, inputs, output, attrs)
+    if op not in OPS: raise GraphError(f"node {output!r}: unknown op {op!r}; known ops are {', '.join(OPS)}")
+    (lo, hi), known = OPS[op].arity, OPS[op].attrs
+    if len(inputs) < lo or (hi is not None and len(inputs) > hi):
+        raise GraphError(f"node {output!r}: op {op!r} takes {lo if lo == hi else f'{lo} or more' if hi is None else f'{lo} to {hi}'} inputs, got {len(inputs)}")
+    if set(attrs) - set(known): raise GraphError(f"node {output!r}: op {op!r} has unknown attributes {sorted(set(attrs) - set(known))}; it knows {list(known)}")
+    for i in inputs:
+        if not isinstance(i, str) or i not in self.tensors: raise GraphError(f"node {output!r}: input {i!r} is used before it is produced or declared")
+    made = OPS[op].infer(node, [self.tensors[i] for i in inputs])
+    for t in made if isinstance(made, list) else [Tensor(output, made[0], tuple(made[1]), made[2])]:
+        self._new_tensor(t, f"node {output!r}")
+    self.nodes.append(node)
+    return output
+
+@patch
+def output(self:EinsumGraph, *names):
+    "Declare the graph's outputs (once, while building it)."
+    for n in names:
+        if n not in self.tensors: raise GraphError(f"output {n!r} is not a tensor of graph {self.name!r}")
+    self.outputs = list(names)
+    return self
+
+@patch
+def copy(self:EinsumGraph) -> EinsumGraph:
+    "An independent copy: editing it never changes this graph."
+    return replace_nodes(self, self.nodes)
+
+# %% ../nbs/01_graph.ipynb #9a74d7a6
+def same_as_input(node:Node, ts:list) -> tuple:
+    "Shape rule of an elementwise op: the output has the axes, shape and dtype of the first input."
+    return ts[0].axes, ts[0].shape, ts[0].dtype
+
+def require_attrs(node:Node, *keys:str):
+    "Raise `GraphError` unless `node` has every attribute in `keys`."
+    for k in keys:
+        if k not in node.attrs: raise GraphError(f"node {node.output!r}: op {node.op!r} needs the attribute {k!r}")
+
+def check_positive_attr(node:Node, key:str, allow_zero:bool=False) -> float:
+    "Attribute `key` of `node` as a finite float `> 0` (`>= 0` with `allow_zero`), or a `GraphError`."
+    return check_real(f"node {node.output!r}: {node.op} {key}", node.attrs.get(key), rule=f"a finite number {'>= 0' if allow_zero else '> 0'}",
+                      ok=(lambda v: v >= 0) if allow_zero else (lambda v: v > 0), err=GraphError)
+
+def axis_attr(node:Node, t:Tensor, key:str) -> str:
+    "Attribute `key` of `node`, checked to be one axis letter of tensor `t`."
+    a = node.attrs.get(key)
+    if not isinstance(a, str) or a not in t.axes: raise GraphError(f"node {node.output!r}: {node.op} {key}={a!r} is not an axis of {t.name!r} (axes {t.axes!r})")
+    return a
+
+# %% ../nbs/01_graph.ipynb #53aa0aca
+def _merge_size(a, b, what):
+    "Two sizes for one axis: equal, or one unknown (None); otherwise `GraphError(what(a, b))`."
+    if a is None: return b
+    if b is None or a == b: return a
+    raise GraphError(what(a, b))
+
+def infer_einsum(node:Node, ts:list) -> tuple:
+    "Shape rule of an einsum node (attribute `spec`): checks the spec against the inputs' axes, dtypes and sizes; returns (axes, shape, dtype)."
     spec = node.attrs.get("spec")
     ins, out = parse_einsum(spec, node.output)
     if len(ins) != len(ts): raise GraphError(f"node {node.output!r}: einsum spec {spec!r} has {len(ins)} operands but the node has {len(ts)} inputs")
@@ -185,6 +217,10 @@ def _einsum_infer(node, ts):
         for a, s in zip(sub, t.shape):
             sizes[a] = _merge_size(sizes.get(a), s, lambda x, y: f"node {node.output!r}: einsum spec {spec!r}: axis {a!r} has size {x} in one operand and {y} in {t.name!r}")
     return out, [sizes[a] for a in out], "float"
+
+# %% ../nbs/01_graph.ipynb #299ab7ad
+def _bad(node, pattern, axis, want, got):
+    raise GraphError(f"node {node!r}: pattern {pattern!r}: axis {axis} should have size {want} but the input has {got}")
 
 def _group_sizes(group, total, known, node, pattern):
     "Sizes of the letters in one group whose product is `total` (None = unknown)."
@@ -204,15 +240,13 @@ def _group_sizes(group, total, known, node, pattern):
     elif prod != total and total != 1: _bad(node, pattern, "(" + " ".join(group) + ")", prod, total)
     return sizes
 
-def _bad(node, pattern, axis, want, got):
-    raise GraphError(f"node {node!r}: pattern {pattern!r}: axis {axis} should have size {want} but the input has {got}")
-
+# %% ../nbs/01_graph.ipynb #7e52be30
 def _layout_infer(node, ts, new_axes_ok):
     pattern, known = node.attrs.get("pattern"), node.attrs.get("sizes") or {}
     if not isinstance(known, dict): raise GraphError(f"node {node.output!r}: sizes={known!r} must map axis letters to sizes")
     for c, s in known.items():
-        if not (isinstance(c, str) and len(c) == 1 and c in _LETTERS) or isinstance(s, bool) or not isinstance(s, int) or s < 1:
-            raise GraphError(f"node {node.output!r}: sizes entry {c!r}: {s!r} must map an axis letter to a positive int")
+        if not (isinstance(c, str) and len(c) == 1 and c in _LETTERS): raise GraphError(f"node {node.output!r}: sizes entry {c!r}: {s!r} must map an axis letter to a positive int")
+        check_int(f"node {node.output!r}: sizes[{c!r}]", s, err=GraphError)
     (t,) = ts
     left, right = parse_pattern(pattern, node.output, new_axes_ok)
     if len(left) != t.rank: raise GraphError(f"node {node.output!r}: pattern {pattern!r} has {len(left)} axes on the left but {t.name!r} has axes {t.axes!r}")
@@ -239,51 +273,17 @@ def _merged_letter(group, t, node):
     if name is None: raise GraphError(f"node {node.output!r}: merged axis ({' '.join(group)}) needs a letter: pass merged={{'{''.join(group)}': letter}}")
     return name
 
-def _same_infer(node, ts):
-    return ts[0].axes, ts[0].shape, ts[0].dtype
-
-def _need(node, *keys):
-    for k in keys:
-        if k not in node.attrs: raise GraphError(f"node {node.output!r}: op {node.op!r} needs the attribute {k!r}")
-
-def _positive(node, key, allow_zero=False):
-    v = node.attrs.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise GraphError(f"node {node.output!r}: {node.op} {key}={v!r} must be a finite number {'>= 0' if allow_zero else '> 0'}")
-
-def _axis_of(node, t, key):
-    a = node.attrs.get(key)
-    if not isinstance(a, str) or a not in t.axes: raise GraphError(f"node {node.output!r}: {node.op} {key}={a!r} is not an axis of {t.name!r} (axes {t.axes!r})")
-    return a
-
-def _scale_infer(node, ts): _need(node, "value"); _positive(node, "value"); return _same_infer(node, ts)
-def _softcap_infer(node, ts): _need(node, "cap"); _positive(node, "cap"); return _same_infer(node, ts)
-def _check_sinks(node, x, sinks, row_axes):
-    "A sinks input: one float logit per row group, on axes of `x` other than `row_axes` (the softmax axis, or the query and key axes)."
-    if sinks.dtype != "float": raise GraphError(f"node {node.output!r}: sinks {sinks.name!r} must have dtype 'float'")
-    bad = [a for a in sinks.axes if a in row_axes]
-    if bad: raise GraphError(f"node {node.output!r}: sinks {sinks.name!r} has axis {bad[0]!r}; a sink is one logit per row, shared by its keys")
-    _broadcast_check(node, x, sinks, "sinks")
-
-def _softmax_infer(node, ts):
-    a = _axis_of(node, ts[0], "axis")
-    if len(ts) > 2: raise GraphError(f"node {node.output!r}: softmax takes the scores and at most one sinks input, got {len(ts)} inputs")
-    if len(ts) == 2: _check_sinks(node, ts[0], ts[1], a)
-    return _same_infer(node, ts)
-
-def _softmax_rule(g, n):
-    a = n.attrs["axis"]
-    if len(n.inputs) == 1: return f"{_lhs(g, n)} = softmax_{a}({_x(g, n)})"
-    return f"{_lhs(g, n)} = softmax_{a}([{_x(g, n)}, {_x(g, n, 1)}]) without the sink   (a sink logit joins each row's softmax, then is dropped)"
+# %% ../nbs/01_graph.ipynb #fb5374c5
+def _scale_infer(node, ts): require_attrs(node, "value"); check_positive_attr(node, "value"); return same_as_input(node, ts)
+def _softcap_infer(node, ts): require_attrs(node, "cap"); check_positive_attr(node, "cap"); return same_as_input(node, ts)
 
 def _dropout_infer(node, ts):
-    p = node.attrs.get("p")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise GraphError(f"node {node.output!r}: dropout p={p!r} must satisfy 0 <= p < 1")
-    return _same_infer(node, ts)
+    check_real(f"node {node.output!r}: dropout p", node.attrs.get("p"), rule="a probability 0 <= p < 1", ok=lambda p: 0 <= p < 1, err=GraphError)
+    return same_as_input(node, ts)
 
-def _broadcast_check(node, x, y, what):
-    "`y` broadcasts onto `x` by axis letters: each axis of `y` is an axis of `x` with an equal or unit size."
+# %% ../nbs/01_graph.ipynb #4c40521e
+def check_broadcast(node:Node, x:Tensor, y:Tensor, what:str):
+    "Raise `GraphError` unless `y` broadcasts onto `x` by axis letters: each axis of `y` is an axis of `x`, in order, with an equal or unit size."
     for a, s in zip(y.axes, y.shape):
         if a not in x.axes: raise GraphError(f"node {node.output!r}: {what} {y.name!r} has axis {a!r} that {x.name!r} (axes {x.axes!r}) lacks")
         xs = x.shape[x.axes.index(a)]
@@ -295,29 +295,47 @@ def _broadcast_check(node, x, y, what):
 def _add_infer(node, ts):
     x, y = ts
     if x.dtype != "float" or y.dtype != "float": raise GraphError(f"node {node.output!r}: add needs float inputs")
-    _broadcast_check(node, x, y, "addend")
-    return _same_infer(node, ts)
+    check_broadcast(node, x, y, "addend")
+    return same_as_input(node, ts)
 
+# %% ../nbs/01_graph.ipynb #d9272826
+def _check_sinks(node, x, sinks, row_axes):
+    "A sinks input: one float logit per row group, on axes of `x` other than `row_axes` (the softmax axis, or the query and key axes)."
+    if sinks.dtype != "float": raise GraphError(f"node {node.output!r}: sinks {sinks.name!r} must have dtype 'float'")
+    bad = [a for a in sinks.axes if a in row_axes]
+    if bad: raise GraphError(f"node {node.output!r}: sinks {sinks.name!r} has axis {bad[0]!r}; a sink is one logit per row, shared by its keys")
+    check_broadcast(node, x, sinks, "sinks")
+
+def _softmax_infer(node, ts):
+    a = axis_attr(node, ts[0], "axis")
+    if len(ts) > 2: raise GraphError(f"node {node.output!r}: softmax takes the scores and at most one sinks input, got {len(ts)} inputs")
+    if len(ts) == 2: _check_sinks(node, ts[0], ts[1], a)
+    return same_as_input(node, ts)
+
+# %% ../nbs/01_graph.ipynb #8ca999ba
 def _rope_infer(node, ts):
     x, cos, sin = ts
-    _axis_of(node, x, "axis")
-    for t in (cos, sin): _broadcast_check(node, x, t, "rotary table")
-    d = x.shape[x.axes.index(node.attrs["axis"])]
-    if d is not None and d % 2: raise GraphError(f"node {node.output!r}: rope axis {node.attrs['axis']!r} has odd size {d}; rotate_half needs an even size")
-    return _same_infer(node, ts)
+    a = axis_attr(node, x, "axis")
+    for t in (cos, sin): check_broadcast(node, x, t, "rotary table")
+    d = x.shape[x.axes.index(a)]
+    if d is not None and d % 2: raise GraphError(f"node {node.output!r}: rope axis {a!r} has odd size {d}; rotate_half needs an even size")
+    return same_as_input(node, ts)
 
+# %% ../nbs/01_graph.ipynb #b9cd7fdf
 ALIGNMENTS = ("top_left", "bottom_right")   # where causal queries sit when L != S: see `allowed` in notebook 03
 _ALIGN = (None,) + ALIGNMENTS
-def _check_causal(node):
-    "The mask rule's attributes: `causal` alignment (or None) and `window` (needs `causal`)."
+
+def check_causal_attrs(node:Node):
+    "Check a masking node's `causal` alignment (None or one of `ALIGNMENTS`) and `window` (an int >= 1, only with `causal`)."
     causal, window = node.attrs.get("causal"), node.attrs.get("window")
     if causal not in _ALIGN: raise GraphError(f"node {node.output!r}: {node.op} causal={causal!r} must be one of {_ALIGN}")
     if window is not None:
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1: raise GraphError(f"node {node.output!r}: {node.op} window={window!r} must be an int >= 1")
+        check_int(f"node {node.output!r}: {node.op} window", window, err=GraphError)
         if causal is None: raise GraphError(f"node {node.output!r}: a sliding window is causal; give causal='top_left' or 'bottom_right'")
 
-def _check_roles(node, x, extra, known=("attn_mask", "key_padding"), row_axes=""):
-    "Extra inputs named by `roles`, each once: 'attn_mask' (bool or float), 'key_padding' (bool), 'sinks' (float, one per row), broadcasting onto `x`."
+# %% ../nbs/01_graph.ipynb #05043551
+def check_mask_roles(node:Node, x:Tensor, extra:list, known=("attn_mask", "key_padding"), row_axes:str=""):
+    "Check the extra inputs named by `node.attrs['roles']`, each once, against scores `x`: 'attn_mask' (bool or float mask), 'key_padding' (bool), 'sinks' (float, one per row: not on `row_axes`)."
     roles = node.attrs.get("roles", [])
     if not isinstance(roles, list) or len(roles) != len(extra) or any(r not in known for r in roles) or len(set(roles)) != len(roles):
         raise GraphError(f"node {node.output!r}: {node.op} roles {roles!r} must name each extra input once as one of {', '.join(map(repr, known))}")
@@ -325,14 +343,15 @@ def _check_roles(node, x, extra, known=("attn_mask", "key_padding"), row_axes=""
         if r == "sinks": _check_sinks(node, x, t, row_axes); continue
         if r == "key_padding" and t.dtype != "bool": raise GraphError(f"node {node.output!r}: key_padding {t.name!r} must have dtype 'bool' (True = attend)")
         if t.dtype == "float": raise GraphError(f"node {node.output!r}: {r} {t.name!r} must have dtype 'mask' or 'bool'")
-        _broadcast_check(node, x, t, r)
+        check_broadcast(node, x, t, r)
 
 def _mask_infer(node, ts):
     x, extra = ts[0], ts[1:]
-    _axis_of(node, x, "q_axis"), _axis_of(node, x, "k_axis")
-    _check_causal(node); _check_roles(node, x, extra)
-    return _same_infer(node, ts)
+    axis_attr(node, x, "q_axis"), axis_attr(node, x, "k_axis")
+    check_causal_attrs(node); check_mask_roles(node, x, extra)
+    return same_as_input(node, ts)
 
+# %% ../nbs/01_graph.ipynb #139adff5
 def _rename_infer(node, ts):
     (t,), m = ts, node.attrs.get("axes")
     if not isinstance(m, dict) or not m: raise GraphError(f"node {node.output!r}: rename axes={m!r} must map old axis letters to new ones, e.g. {{'q': 'k'}}")
@@ -341,41 +360,56 @@ def _rename_infer(node, ts):
         if not (isinstance(b, str) and len(b) == 1 and b in _LETTERS): raise GraphError(f"node {node.output!r}: rename {a!r} -> {b!r}: the new name must be one letter")
     return "".join(m.get(a, a) for a in t.axes), t.shape, t.dtype
 
-
-
-# %% ../nbs/01_graph.ipynb #2d5b9c7b
+# %% ../nbs/01_graph.ipynb #377c2d5c
 @dataclass
 class Op:
-    "One graph operation: what it accepts, its shape rule, printed rule and (attached by the executor) implementation."
+    "One graph operation: what it accepts, its shape rule, printed rule and implementation."
     name: str                # the `Node.op` that selects it
     infer: Callable          # (node, input Tensors) -> (axes, shape, dtype), or a list of output Tensors
     rule: Callable           # (graph, node) -> the node as one equation
-    run: Callable = None     # (context, node, *arrays) -> array(s): the implementation, from the executor
+    run: Callable = None     # (context, node, *arrays) -> array(s): the implementation
     doc: str = ""            # one sentence: what the op computes
     arity: tuple = (1, 1)    # fewest and most inputs (None: no limit)
     attrs: tuple = ()        # the attribute names it knows; any other is an error
 
 OPS = {}
 
-def register_op(name:str, infer:Callable, rule:Callable, doc:str="", arity:tuple=(1, 1), attrs:tuple=()) -> Op:
-    "Add (or replace) the op `name` in `OPS`, and the short form `EinsumGraph.<name>(*inputs, out=..., **attrs)`."
-    OPS[name] = op = Op(name, infer, rule, OPS[name].run if name in OPS else None, doc, tuple(arity), tuple(attrs))
+def register_op(name:str,            # the `Node.op` that selects it, and the short form `EinsumGraph.<name>`
+                infer:Callable,      # shape rule: (node, input Tensors) -> (axes, shape, dtype), or a list of output Tensors
+                rule:Callable,       # printed rule: (graph, node) -> the node as one equation
+                doc:str="",          # one sentence: what the op computes
+                arity:tuple=(1, 1),  # fewest and most inputs (None: no limit)
+                attrs:tuple=(),      # the attribute names it knows
+                run:Callable=None,   # implementation (context, node, *arrays) -> array(s); None keeps the one registered before
+               ) -> Op:
+    "Add (or replace) op `name` in `OPS` — one record that the graph, the printer, the JSON loader and the executors read."
+    if not (isinstance(name, str) and name.isidentifier()): raise GraphError(f"op name {name!r} must be an identifier")
+    if name not in OPS and hasattr(EinsumGraph, name): raise GraphError(f"op name {name!r} is taken by EinsumGraph.{name}; choose another")
+    for what, f in (("infer", infer), ("rule", rule), ("run", run)):
+        if f is not None and not callable(f): raise TypeError(f"op {name!r}: {what} must be callable, got {type(f).__name__}")
+    OPS[name] = op = Op(name, infer, rule, run or (OPS[name].run if name in OPS else None), doc, tuple(arity), tuple(attrs))
     def append(self, *inputs, out:str, **attrs): return self.append(name, inputs, out, **attrs)
     append.__name__, append.__doc__ = name, f"Append a `{name}` node ({doc or name}); returns the output name."
     setattr(EinsumGraph, name, append)
     return op
 
-# %% ../nbs/01_graph.ipynb #dd97a632
-def _idx(t_axes): return "[" + ",".join(t_axes) + "]"
+# %% ../nbs/01_graph.ipynb #f7f2ad26
+def subscript(axes:str) -> str:
+    "Axis letters as a printed index: 'bhq' -> '[b,h,q]'."
+    return "[" + ",".join(axes) + "]"
+
+def term(g:EinsumGraph, name:str) -> str:
+    "Tensor `name` of graph `g` as it prints in a rule: 'K[b,h,k,e]'."
+    return name + subscript(g.tensors[name].axes)
+
+# %% ../nbs/01_graph.ipynb #e6a54362
 def _grp(groups): return "[" + ",".join(g[0] if len(g) == 1 else "(" + " ".join(g) + ")" for g in groups) + "]"
-def _lhs(g, n): return f"{n.output}{_idx(g.tensors[n.output].axes)}"
-def _x(g, n, i=0): t = g.tensors[n.inputs[i]]; return f"{t.name}{_idx(t.axes)}"
 
 def _einsum_rule(g, n):
     ins_s, out_s = parse_einsum(n.attrs["spec"], n.output)
     summed = sorted({c for s in ins_s for c in s} - set(out_s), key=lambda c: "".join(ins_s).index(c))
-    body = "·".join(f"{i}{_idx(s)}" for i, s in zip(n.inputs, ins_s))
-    return f"{_lhs(g, n)} = " + (f"Σ_{''.join(summed)} " if summed else "") + body
+    body = "·".join(f"{i}{subscript(s)}" for i, s in zip(n.inputs, ins_s))
+    return f"{term(g, n.output)} = " + (f"Σ_{''.join(summed)} " if summed else "") + body
 
 def _layout_rule(g, n):
     l, r = parse_pattern(n.attrs["pattern"], n.output, n.op == "repeat")
@@ -389,38 +423,48 @@ def mask_words(a:dict, extra=()) -> str:
     return ", ".join(parts + [f"{r} {t}" for r, t in zip(a.get("roles", []), extra)])
 
 def _mask_rule(g, n):
-    return f"{_lhs(g, n)} = {_x(g, n)} where allowed({n.attrs['q_axis']},{n.attrs['k_axis']}: {mask_words(n.attrs, n.inputs[1:]) or 'nothing masked'}) else -∞"
+    return f"{term(g, n.output)} = {term(g, n.inputs[0])} where allowed({n.attrs['q_axis']},{n.attrs['k_axis']}: {mask_words(n.attrs, n.inputs[1:]) or 'nothing masked'}) else -∞"
 
+def _softmax_rule(g, n):
+    a, x = n.attrs["axis"], term(g, n.inputs[0])
+    if len(n.inputs) == 1: return f"{term(g, n.output)} = softmax_{a}({x})"
+    return f"{term(g, n.output)} = softmax_{a}([{x}, {term(g, n.inputs[1])}]) without the sink   (a sink logit joins each row's softmax, then is dropped)"
+
+# %% ../nbs/01_graph.ipynb #5535ee7b
 _ARITY = dict(einsum=(1, None), add=(2, 2), rope=(3, 3), mask=(1, 3), softmax=(1, 2))
 _ATTRS = dict(einsum=("spec",), rearrange=("pattern", "sizes", "merged"), repeat=("pattern", "sizes", "merged"), rename=("axes",),
               scale=("value",), softcap=("cap",), add=(), rope=("axis",), mask=("q_axis", "k_axis", "causal", "window", "roles"),
               softmax=("axis",), dropout=("p",))
+_x = lambda g, n, i=0: term(g, n.inputs[i])
 for _name, _infer, _rule, _doc in (
-    ("einsum", _einsum_infer, _einsum_rule, "a contraction written as an einsum spec"),
+    ("einsum", infer_einsum, _einsum_rule, "a contraction written as an einsum spec"),
     ("rearrange", lambda n, ts: _layout_infer(n, ts, False), _layout_rule, "split, merge or move axes; moves no data where a view can"),
     ("repeat", lambda n, ts: _layout_infer(n, ts, True), _layout_rule, "a rearrange that also adds axes: copies data"),
-    ("rename", _rename_infer, lambda g, n: f"{_lhs(g, n)} = {_x(g, n)}   (renamed {', '.join(f'{a}→{b}' for a, b in n.attrs['axes'].items())})",
+    ("rename", _rename_infer, lambda g, n: f"{term(g, n.output)} = {_x(g, n)}   (renamed {', '.join(f'{a}→{b}' for a, b in n.attrs['axes'].items())})",
      "the same array with some axes given new letters"),
-    ("scale", _scale_infer, lambda g, n: f"{_lhs(g, n)} = {_x(g, n)} · {n.attrs['value']:.6g}", "multiply by a constant"),
-    ("softcap", _softcap_infer, lambda g, n: f"{_lhs(g, n)} = {n.attrs['cap']:g}·tanh({_x(g, n)} / {n.attrs['cap']:g})", "c·tanh(x/c) (Gemma 2)"),
-    ("add", _add_infer, lambda g, n: f"{_lhs(g, n)} = {_x(g, n)} + {_x(g, n, 1)}", "add a tensor that broadcasts by axis letters"),
-    ("rope", _rope_infer, lambda g, n: f"{_lhs(g, n)} = {_x(g, n)}·{n.inputs[1]} + rotate_half({_x(g, n)})·{n.inputs[2]}", "rotary position embedding"),
+    ("scale", _scale_infer, lambda g, n: f"{term(g, n.output)} = {_x(g, n)} · {n.attrs['value']:.6g}", "multiply by a constant"),
+    ("softcap", _softcap_infer, lambda g, n: f"{term(g, n.output)} = {n.attrs['cap']:g}·tanh({_x(g, n)} / {n.attrs['cap']:g})", "c·tanh(x/c) (Gemma 2)"),
+    ("add", _add_infer, lambda g, n: f"{term(g, n.output)} = {_x(g, n)} + {_x(g, n, 1)}", "add a tensor that broadcasts by axis letters"),
+    ("rope", _rope_infer, lambda g, n: f"{term(g, n.output)} = {_x(g, n)}·{n.inputs[1]} + rotate_half({_x(g, n)})·{n.inputs[2]}", "rotary position embedding"),
     ("mask", _mask_infer, _mask_rule, "-inf where a key may not be seen"),
     ("softmax", _softmax_infer, _softmax_rule, "softmax over one axis (with an optional sink logit per row); a row with nothing allowed gives zeros"),
-    ("dropout", _dropout_infer, lambda g, n: f"{_lhs(g, n)} = dropout({_x(g, n)}, p={n.attrs['p']:g})   (training only)", "inverted dropout while training")):
+    ("dropout", _dropout_infer, lambda g, n: f"{term(g, n.output)} = dropout({_x(g, n)}, p={n.attrs['p']:g})   (training only)", "inverted dropout while training")):
     register_op(_name, _infer, _rule, _doc, _ARITY.get(_name, (1, 1)), _ATTRS[_name])
 
-def rules(g:EinsumGraph) -> str:
+# %% ../nbs/01_graph.ipynb #14c48e6f
+@patch
+def rules(self:EinsumGraph) -> str:
     "The graph as equations, one node per line."
-    head = [f"# {g.name}: inputs " + ", ".join(f"{i}{_idx(g.tensors[i].axes)}" for i in g.inputs)]
-    return "\n".join(head + [OPS[n.op].rule(g, n) for n in g.nodes] + [f"# outputs: {', '.join(g.outputs)}"])
+    head = [f"# {self.name}: inputs " + ", ".join(term(self, i) for i in self.inputs)]
+    return "\n".join(head + [OPS[n.op].rule(self, n) for n in self.nodes] + [f"# outputs: {', '.join(self.outputs)}"])
 
-EinsumGraph.rules = rules
-EinsumGraph._repr_markdown_ = lambda self: "```\n" + self.rules() + "\n```"
+@patch
+def _repr_markdown_(self:EinsumGraph): return "```\n" + self.rules() + "\n```"
 
-# %% ../nbs/01_graph.ipynb #bc91ace6
+# %% ../nbs/01_graph.ipynb #4a92f81a
 FORMAT = "gqa_nb.graph/1"
 
+@patch
 def to_json(self:EinsumGraph, indent=None) -> str:
     "Serialise the graph to a JSON string."
     return json.dumps(dict(format=FORMAT, name=self.name,
@@ -440,7 +484,9 @@ def _plain(v, where):
         return {k: _plain(x, where) for k, x in v.items()}
     raise GraphError(f"graph JSON: {where}: attribute value of type {type(v).__name__} is not allowed")
 
-def from_json(text) -> EinsumGraph:
+# %% ../nbs/01_graph.ipynb #dec03d2b
+@patch(cls_method=True)
+def from_json(cls:EinsumGraph, text) -> EinsumGraph:
     "Load and validate a graph saved by `to_json`; never evaluates code."
     try: d = json.loads(text)
     except (TypeError, ValueError) as e: raise GraphError(f"graph JSON: not valid JSON ({e})") from None
@@ -449,7 +495,7 @@ def from_json(text) -> EinsumGraph:
     _expect(set(d) <= {"format", "name", "inputs", "nodes", "outputs"}, f"unknown keys {sorted(set(d) - {'format', 'name', 'inputs', 'nodes', 'outputs'})}")
     for k in ("inputs", "nodes", "outputs"): _expect(isinstance(d.get(k), list), f"{k!r} must be a list")
     _expect(isinstance(d.get("name", "graph"), str), "name must be a string")
-    g = EinsumGraph(d.get("name", "graph"))
+    g = cls(d.get("name", "graph"))
     for i, t in enumerate(d["inputs"]):
         _expect(isinstance(t, dict) and set(t) == {"name", "axes", "shape", "dtype"}, f"inputs[{i}] must have exactly name, axes, shape, dtype")
         _expect(isinstance(t["shape"], list), f"inputs[{i}].shape must be a list")
@@ -463,17 +509,23 @@ def from_json(text) -> EinsumGraph:
     _expect(all(isinstance(o, str) for o in d["outputs"]) and d["outputs"], "outputs must be a non-empty list of names")
     return g.output(*d["outputs"])
 
-EinsumGraph.to_json, EinsumGraph.from_json = to_json, staticmethod(from_json)
+# %% ../nbs/01_graph.ipynb #9a8fb66d
+@patch
+def check_input_names(self:EinsumGraph, names):
+    "Raise unless `names` are exactly the graph's inputs (an input the graph would ignore is an error, not a no-op)."
+    names = list(names)
+    missing = [i for i in self.inputs if i not in names]
+    if missing: raise GraphError(f"graph {self.name!r}: missing input {missing[0]!r}; inputs are {self.inputs}")
+    extra = [k for k in names if k not in self.inputs]
+    if extra: raise GraphError(f"graph {self.name!r}: unexpected input {extra[0]!r}; this graph's inputs are {self.inputs} (was it built without it?)")
 
-# %% ../nbs/01_graph.ipynb #581a729e
+# %% ../nbs/01_graph.ipynb #9680d9e8
 def _fmt(shape): return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
 
+@patch
 def bind(self:EinsumGraph, shapes:dict) -> dict:
     "Check the shapes of the actual inputs (`{name: shape}`) against the declarations; return the letter sizes."
-    missing = [i for i in self.inputs if i not in shapes]
-    if missing: raise GraphError(f"graph {self.name!r}: missing input {missing[0]!r}; inputs are {self.inputs}")
-    extra = [k for k in shapes if k not in self.inputs]
-    if extra: raise GraphError(f"graph {self.name!r}: unexpected input {extra[0]!r}; inputs are {self.inputs}")
+    self.check_input_names(shapes)
     sizes, first = {}, {}
     for name in self.inputs:
         t, shp = self.tensors[name], tuple(shapes[name])
@@ -488,18 +540,6 @@ def bind(self:EinsumGraph, shapes:dict) -> dict:
                 raise GraphError(f"input {name!r}: axis {a!r} has size {got} but {first[a]!r} has {sizes[a]} on that axis")
             sizes.setdefault(a, got); first.setdefault(a, name)
     return sizes
-
-EinsumGraph.bind = bind
-
-def check_input_names(self:EinsumGraph, names):
-    "Raise unless `names` are exactly the graph's inputs (an input the graph would ignore is an error, not a no-op)."
-    names = list(names)
-    missing = [i for i in self.inputs if i not in names]
-    if missing: raise GraphError(f"graph {self.name!r}: missing input {missing[0]!r}; inputs are {self.inputs}")
-    extra = [k for k in names if k not in self.inputs]
-    if extra: raise GraphError(f"graph {self.name!r}: unexpected input {extra[0]!r}; this graph's inputs are {self.inputs} (was it built without it?)")
-
-EinsumGraph.check_input_names = check_input_names
 
 # %% ../nbs/01_graph.ipynb #6f29e061
 def layout_plan(node:Node, in_shape) -> tuple:
