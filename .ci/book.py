@@ -52,6 +52,7 @@ TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 <script type="text/x-mathjax-config">
 MathJax.Hub.Config({tex2jax: {inlineMath: [['$','$'], ['\\(','\\)']], displayMath: [['$$','$$'], ['\\[','\\]']],
   processEscapes: true, processEnvironments: true}, messageStyle: 'none', showMathMenu: false,
+  TeX: {noErrors: {disabled: true}, noUndefined: {disabled: true}},   // a TeX error shows as one (merror), not as TeX
   "CommonHTML": {linebreaks: {automatic: true}}});
 </script>
 <script src="mathjax/MathJax.js?config=TeX-AMS_CHTML"></script>
@@ -76,7 +77,7 @@ BOOK_CSS = """
 /* what the lab template's own <style> says */
 * { -webkit-print-color-adjust: exact; }
 a.anchor-link { display: none; }
-.jp-InputArea, .jp-InputArea-editor { overflow: hidden; }
+.jp-InputArea { overflow: hidden; }
 .cm-editor.cm-s-jupyter .highlight pre { padding: var(--jp-code-padding) 4px; margin: 0; font-family: inherit;
   font-size: inherit; line-height: inherit; color: inherit; }
 .jp-OutputArea-output pre { line-height: inherit; font-family: inherit; }
@@ -85,7 +86,7 @@ a.anchor-link { display: none; }
 @page { margin: 0.5in; }
 @media print { .jp-Cell-inputWrapper, .jp-Cell-outputWrapper { display: block; } }
 /* long code lines scroll rather than vanish; markdown code blocks set apart */
-.cm-editor.cm-s-jupyter .highlight { overflow-x: auto; }
+.jp-InputArea-editor { overflow-x: auto; }
 .jp-RenderedMarkdown pre { background: var(--jp-cell-editor-background, #f5f5f5); padding: .5em .7em; overflow-x: auto;
   border: 1px solid var(--jp-cell-editor-border-color, #e0e0e0); border-radius: 2px; }
 /* the book's layout: a fixed contents sidebar, the notebook beside it */
@@ -142,7 +143,7 @@ def inline_html(md):
     return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(md, quote=False))
 
 
-def plain(md): return re.sub(r'[`*_]', '', md)
+def plain(md): return md.replace('`', '')   # a heading's markdown as a <title>
 
 
 def find_notebooks(nbs):
@@ -259,7 +260,8 @@ def render(job):
     if not mathjax: page = DISPLAY_MATH.sub(r'<code class="book-tex">\1</code>', page)   # shown as TeX source
     links = []
 
-    def link(m):   # anything relative, or on the docs site: a token
+    def link(m):   # anything relative, or on the docs site: a token (the headings' own pilcrow links are right already)
+        if m.group(1).startswith('<a class="anchor-link"'): return m.group(0)
         target = html.unescape(m.group(2))
         if EXTERNAL.match(target) and not target.startswith(site): return m.group(0)
         links.append(target)
@@ -270,6 +272,12 @@ def render(job):
     page = re.sub(r'<title>.*?</title>', lambda m: f'<title>{html.escape(shown)}</title>', page, count=1, flags=re.S)
     page = page.replace('<!--BOOK-SIDEBAR-->', sidebar(book_name, entries, name, sections), 1)
     return name, page, links, sorted(used)
+
+
+def render_or_say(job):
+    "render, or a line naming the notebook that could not be rendered and why"
+    try: return render(job)
+    except Exception as e: return f"book: could not render {job[0].name}: {type(e).__name__}: {e}"
 
 
 class Resolver:
@@ -324,7 +332,7 @@ def copy_mathjax(src, out):
     "The parts of a MathJax 2 folder that TeX-AMS_CHTML needs (the unpacked sources and other fonts stay out)."
     src = Path(src)
     if not (src/'MathJax.js').exists(): sys.exit(f"book: --mathjax {src}: no MathJax.js there (a MathJax 2 folder?)")
-    for part in ('MathJax.js', 'config', 'extensions', 'jax/element', 'jax/input/TeX', 'jax/output/CommonHTML',
+    for part in ('MathJax.js', 'config/TeX-AMS_CHTML.js', 'extensions', 'jax/element', 'jax/input/TeX', 'jax/output/CommonHTML',
                  'fonts/HTML-CSS/TeX/woff', 'localization/en'):
         s, d = src/part, out/'mathjax'/part
         if s.is_dir(): shutil.copytree(s, d, dirs_exist_ok=True)
@@ -345,7 +353,8 @@ def main(argv=None):
     pages = find_notebooks(nbs)
     titles = {}
     for p, name in pages:
-        t = notebook_title(json.loads(p.read_text(encoding='utf-8')))
+        try: t = notebook_title(json.loads(p.read_text(encoding='utf-8')))
+        except (ValueError, KeyError) as e: sys.exit(f"book: {p.name} is not a notebook: {e}")
         if t is None: print(f"book: warning: {p.name} has no '# heading'; titled by its file name", file=sys.stderr)
         titles[name] = t or p.stem
     entries = [(name, inline_html(titles[name])) for _, name in pages]
@@ -353,7 +362,9 @@ def main(argv=None):
     out.mkdir(parents=True)
     jobs = [(p, name, titles[name], entries, book_name, site_url(cfg), bool(args.mathjax)) for p, name in pages]
     with ProcessPoolExecutor(max_workers=max(1, min(args.jobs, len(jobs)))) as pool:
-        rendered = list(pool.map(render, jobs))
+        rendered = list(pool.map(render_or_say, jobs))
+    failed = [r for r in rendered if isinstance(r, str)]
+    if failed: sys.exit('\n'.join(failed))
     resolve = Resolver(root, nbs, out, pages, {name: set(ids) for name, _, _, ids in rendered}, cfg)
     n_images, source = 0, {name: p.name for p, name in pages}
     for name, text, links, _ in rendered:
@@ -368,8 +379,8 @@ def main(argv=None):
     (out/'book.css').write_text((css_dir/'index.css').read_text(encoding='utf-8') + '\n'
                                 + (css_dir/'theme-light.css').read_text(encoding='utf-8') + BOOK_CSS, encoding='utf-8')
     if args.mathjax: copy_mathjax(args.mathjax, out)
-    for problem in resolve.problems: print(f"book: unresolved link: {problem}", file=sys.stderr)
-    print(f"book: {len(pages)} pages, {n_images} images, {resolve.local} links within the book, {len(resolve.copied)} files copied "
+    for problem in resolve.problems: print(f"book: unresolved link: {problem}", file=sys.stderr, flush=True)
+    print(f"book: {len(pages)} pages, {n_images} images, {resolve.local} links to the book or the repository, {len(resolve.copied)} files copied "
           f"into {out} in {time.perf_counter() - start:.1f} s")
     return 1 if resolve.problems else 0
 

@@ -1,11 +1,12 @@
 """Open every page of a built book in headless Chromium and check that it reads: no JavaScript exception, no console
-error, no failed load, no request leaving the machine, every <img> decoded (complete, naturalWidth > 0), every local
-link resolving to a file of the book and every #anchor to an element id (or <a name>) on its page.
+error, no failed load, no request leaving the machine, every <img> decoded (complete, naturalWidth > 0), no MathJax
+error, every local link resolving to a file of the book and every #anchor to an element id (or <a name>) on its page.
 
 Usage: python .ci/check_book.py BOOK_DIR      check a book built by .ci/book.py
        python .ci/check_book.py --self-test   show that the check fails: a page with a missing image, a corrupt
                                               embedded image, broken links and anchors, a JavaScript exception, a
-                                              console error and a CDN script must each be reported, a clean page not
+                                              console error, a CDN script and a MathJax error must each be reported,
+                                              a clean page not
 
 It drives Chromium over the DevTools protocol (websocket-client, which jupyter_server, so jupyterlab, depends on). The
 browser is `chromium` on PATH, or $CHROMIUM; host names resolve to nothing, so no page can reach the network.
@@ -20,12 +21,15 @@ INSPECT = r"""(async () => {
   const imgs = [...document.images];
   await Promise.all(imgs.filter(i => !i.complete).map(i => new Promise(r => {
     i.addEventListener('load', r); i.addEventListener('error', r); })));
+  if (window.MathJax && MathJax.Hub) await new Promise(r => MathJax.Hub.Queue(r));   // math typeset (or failed)
   await new Promise(r => setTimeout(r, 150));   // errors thrown just after load still count
   return {
     images: imgs.map(i => ({src: (i.getAttribute('src') || '').slice(0, 80), complete: i.complete, width: i.naturalWidth})),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id).concat([...document.querySelectorAll('a[name]')].map(e => e.name)),
     links: [...document.querySelectorAll('a[href], area[href]')].map(a => ({raw: a.getAttribute('href'), url: a.href})),
     title: document.title,
+    mathErrors: [...document.querySelectorAll('.MathJax_Error, .mjx-merror, mjx-merror, .mjx-noError')].length
+      + (document.body.innerText.match(/Math Processing Error/g) || []).length,
   };
 })()"""
 
@@ -139,6 +143,7 @@ def check(book):
     counts = dict(pages=len(pages), images=0, local_links=0, anchors=0, external_links=0)
     for page, info in found.items():
         rel = page.relative_to(book).as_posix()
+        if info.get('mathErrors'): problems[rel].append(f"MathJax errors: {info['mathErrors']} formulas not typeset")
         for img in info.get('images', []):
             counts['images'] += 1
             if not (img['complete'] and img['width'] > 0):
@@ -174,6 +179,7 @@ PLANTED = {   # what the broken page does -> what one line of the report must sa
     "<script>throw new Error('planted exception')</script>": ('JavaScript error', 'planted exception'),
     "<script>console.error('planted console error')</script>": ('console.error', 'planted console error'),
     '<script src="https://cdn.example.com/lib.js"></script>': ('fetches from the network', 'cdn.example.com/lib.js'),
+    '<span class="mjx-merror">\\frac{1}{</span>': ('MathJax errors',),   # what MathJax 2 (CommonHTML) makes of bad TeX
 }
 
 
