@@ -130,11 +130,13 @@ def page_name(nb_path):
 
 
 def notebook_title(nb):
-    "The notebook's first markdown `# heading`, or None."
+    "The notebook's first markdown `# heading` (not a comment in a fenced code block), or None."
     for cell in nb['cells']:
         if cell['cell_type'] != 'markdown': continue
+        fenced = False
         for line in ''.join(cell['source']).splitlines():
-            if re.match(r'#\s+\S', line): return line[1:].strip()
+            if re.match(r'\s*(```|~~~)', line): fenced = not fenced
+            elif not fenced and re.match(r'#\s+\S', line): return line[1:].strip()
     return None
 
 
