@@ -41,6 +41,7 @@ def _check_mask(m, B, Hq, L, S):
         raise ValueError(f"attn_mask of shape {tuple(m.shape)} does not broadcast to (batch, heads, L, S) = {target}")
     return m.reshape((1,) * (4 - m.ndim) + tuple(m.shape))
 
+# %% ../nbs/05_attention.ipynb #5831c523
 def _check_inputs(q, k, v, attn_mask) -> bool:
     "Raise unless q, k, v (and the mask) are all numpy arrays or all torch tensors, q, k, v floating point; True for torch."
     use_torch = _is_torch(q)
@@ -53,6 +54,14 @@ def _check_inputs(q, k, v, attn_mask) -> bool:
         if not (x.is_floating_point() if use_torch else np.issubdtype(x.dtype, np.floating)):
             raise TypeError(f"{name} has dtype {x.dtype}; attention needs floating point inputs")
     return use_torch
+
+def _check_run_options(kernel, generator, sinks, Hq:int, use_torch:bool):
+    "Raise unless `kernel` is known, `generator` fits the inputs' library and `sinks` has shape (Hq,)."
+    if kernel not in KERNELS or (kernel == "flex" and not use_torch): raise ValueError(f"kernel={kernel!r} must be one of {KERNELS} ('flex' needs torch tensors)")
+    if generator is not None and not isinstance(generator, torch.Generator if use_torch else np.random.Generator):
+        raise TypeError(f"generator must be a {'torch.Generator' if use_torch else 'numpy.random.Generator'} for {'torch' if use_torch else 'numpy'} inputs, got {type(generator).__name__}")
+    if sinks is not None and tuple(getattr(sinks, "shape", ())) != (Hq,):
+        raise ValueError(f"sinks must have shape (Hq,) = ({Hq},): one logit per query head, got {tuple(getattr(sinks, 'shape', ()))} {type(sinks).__name__}")
 
 # %% ../nbs/05_attention.ipynb #7da8f0a9
 class AttentionSpecError(ValueError, TypeError):
@@ -86,8 +95,7 @@ class AttentionSpec:
             raise E(f"n_heads={self.n_heads}: must be a multiple of n_kv_heads={self.n_kv_heads} (each KV head serves an equal group)")
         if self.causal not in (None,) + ALIGNMENTS: raise E(f"causal={self.causal!r}: must be None or one of {ALIGNMENTS}")
         S(self, "window", check_int("window", self.window, optional=True, err=E))
-        if self.window is not None and self.causal is None:
-            raise E(f"window={self.window}: needs causal='top_left' or 'bottom_right' (a sliding window is causal)")
+        if self.window is not None and self.causal is None: raise E(f"window={self.window}: needs causal='top_left' or 'bottom_right' (a window is causal)")
         for f in ("softcap", "scale"):
             S(self, f, check_real(f, getattr(self, f), rule="a finite float > 0 or None", ok=lambda x: x > 0, optional=True, err=E))
         S(self, "dropout_p", check_real("dropout_p", self.dropout_p, rule="a float in [0, 1)", ok=lambda x: 0 <= x < 1, err=E))
@@ -156,11 +164,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
         if window is not None: raise ValueError("attn_mask and window cannot both be given: a window is a causal mask; fold it into attn_mask")
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
-    if kernel not in KERNELS or (kernel == "flex" and not use_torch): raise ValueError(f"kernel={kernel!r} must be one of {KERNELS} ('flex' needs torch tensors)")
-    if generator is not None and not isinstance(generator, torch.Generator if use_torch else np.random.Generator):
-        raise TypeError(f"generator must be a {'torch.Generator' if use_torch else 'numpy.random.Generator'} for {'torch' if use_torch else 'numpy'} inputs, got {type(generator).__name__}")
-    if sinks is not None and tuple(getattr(sinks, "shape", ())) != (Hq,):
-        raise ValueError(f"sinks must have shape (Hq,) = ({Hq},): one logit per query head, got {tuple(getattr(sinks, 'shape', ()))} {type(sinks).__name__}")
+    _check_run_options(kernel, generator, sinks, Hq, use_torch)
     spec = cached_spec(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal_alignment if (is_causal or window is not None) else None,
                        window=window, softcap=softcap, scale=scale, dropout_p=dropout_p, strategy=strategy, has_mask=attn_mask is not None,
                        has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
