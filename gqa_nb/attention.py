@@ -4,9 +4,12 @@
 
 # %% ../nbs/05_attention.ipynb #bf2961a7
 from __future__ import annotations
+import dataclasses
+from dataclasses import dataclass
 import numpy as np
 import torch
-from .config import GQAConfig
+from fastcore.basics import patch
+from .config import GQAConfig, check_int, check_real, check_bool
 from .graph import ALIGNMENTS, EinsumGraph
 from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
@@ -14,7 +17,8 @@ from .graph import replace_nodes
 from .fastpath import fuse_attention, run_vjp
 
 # %% auto #0
-__all__ = ['GRAPHS', 'graph_key', 'attention_graph', 'gqa_attention', 'reference_attention', 'gqa_attention_backward']
+__all__ = ['GRAPHS', 'AttentionSpecError', 'AttentionSpec', 'cached_spec', 'attention_graph', 'gqa_attention',
+           'reference_attention', 'gqa_attention_backward']
 
 # %% ../nbs/05_attention.ipynb #24187793
 def _is_torch(x): return type(x).__module__.split(".")[0] == "torch"
@@ -37,41 +41,110 @@ def _check_mask(m, B, Hq, L, S):
         raise ValueError(f"attn_mask of shape {tuple(m.shape)} does not broadcast to (batch, heads, L, S) = {target}")
     return m.reshape((1,) * (4 - m.ndim) + tuple(m.shape))
 
-def _number(name, x, lo, hi=None, allow_none=True, lo_ok=False):
-    "`x` as a float in (lo, hi) (or [lo, ...) with `lo_ok`), or a clear error."
-    if x is None and allow_none: return None
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(x).__name__} {x!r}")
-    x = float(x)
-    if not (x >= lo if lo_ok else x > lo) or (hi is not None and not x < hi) or x != x:
-        raise ValueError(f"{name}={x!r} must be {'>=' if lo_ok else '>'} {lo}" + (f" and < {hi}" if hi is not None else ""))
-    return x
+# %% ../nbs/05_attention.ipynb #5831c523
+def _check_inputs(q, k, v, attn_mask) -> bool:
+    "Raise unless q, k, v (and the mask) are all numpy arrays or all torch tensors, q, k, v floating point; True for torch."
+    use_torch = _is_torch(q)
+    if not (use_torch or isinstance(q, np.ndarray)): raise TypeError(f"q must be a numpy array or a torch tensor, got {type(q).__name__}")
+    for name, x in (("k", k), ("v", v)) + ((("attn_mask", attn_mask),) if attn_mask is not None else ()):
+        if _is_torch(x) != use_torch or not (use_torch or isinstance(x, np.ndarray)):
+            raise TypeError(f"q is a {type(q).__module__.split('.')[0]} {type(q).__name__} but {name} is a {type(x).__name__}; "
+                            "pass all numpy arrays or all torch tensors")
+    for name, x in (("q", q), ("k", k), ("v", v)):
+        if not (x.is_floating_point() if use_torch else np.issubdtype(x.dtype, np.floating)):
+            raise TypeError(f"{name} has dtype {x.dtype}; attention needs floating point inputs")
+    return use_torch
 
-# %% ../nbs/05_attention.ipynb #495e9377
-GRAPHS = {}   # options -> the graph `gqa_attention` runs for them; built once each (cleared if it ever holds 1024)
+def _check_run_options(kernel, generator, sinks, Hq:int, use_torch:bool):
+    "Raise unless `kernel` is known, `generator` fits the inputs' library and `sinks` has shape (Hq,)."
+    if kernel not in KERNELS or (kernel == "flex" and not use_torch): raise ValueError(f"kernel={kernel!r} must be one of {KERNELS} ('flex' needs torch tensors)")
+    if generator is not None and not isinstance(generator, torch.Generator if use_torch else np.random.Generator):
+        raise TypeError(f"generator must be a {'torch.Generator' if use_torch else 'numpy.random.Generator'} for {'torch' if use_torch else 'numpy'} inputs, got {type(generator).__name__}")
+    if sinks is not None and tuple(getattr(sinks, "shape", ())) != (Hq,):
+        raise ValueError(f"sinks must have shape (Hq,) = ({Hq},): one logit per query head, got {tuple(getattr(sinks, 'shape', ()))} {type(sinks).__name__}")
+
+# %% ../nbs/05_attention.ipynb #7da8f0a9
+class AttentionSpecError(ValueError, TypeError):
+    "An attention option of the wrong type or value; the message names the option, its value and the rule."
+
+@dataclass(frozen=True, kw_only=True)
+class AttentionSpec:
+    "Every option that shapes the graph `gqa_attention` runs, each named once; validated, hashable: the key of `GRAPHS`."
+    n_heads: int                  # query heads, Hq
+    n_kv_heads: int               # key/value heads, Hkv (must divide Hq)
+    head_dim: int                 # query/key head dim, E
+    v_head_dim: int|None = None   # value head dim, Ev; None means head_dim
+    causal: str|None = None       # None, "top_left" (SDPA) or "bottom_right" (decoding against a cache)
+    window: int|None = None       # sliding window W: keys p-W < j <= p (needs `causal`)
+    softcap: float|None = None    # c·tanh(scores/c) before the mask (Gemma 2)
+    scale: float|None = None      # score scale; None means 1/sqrt(head_dim)
+    dropout_p: float = 0.0        # dropout on the attention weights, in [0, 1)
+    strategy: str = "grouped"     # "grouped" (K/V never copied) or "repeat" (HF eager's copies)
+    has_mask: bool = False        # an `attn_mask` input
+    has_sinks: bool = False       # a `sinks` input: one logit per query head (GPT-OSS)
+    fused: bool = True            # scores → softmax → values as one fused op, where the graph allows
+    block: int = 64               # queries per block of the fused op
+    return_lse: bool = False      # also output each row's log-sum-exp (needs the fused op)
+    return_weights: bool = False  # also output the attention weights (the graph then runs node by node)
+
+    def __post_init__(self):
+        S, E = object.__setattr__, AttentionSpecError
+        for f in ("n_heads", "n_kv_heads", "head_dim", "block"): S(self, f, check_int(f, getattr(self, f), err=E))
+        S(self, "v_head_dim", check_int("v_head_dim", self.v_head_dim, optional=True, err=E) or self.head_dim)
+        if self.n_heads % self.n_kv_heads:
+            raise E(f"n_heads={self.n_heads}: must be a multiple of n_kv_heads={self.n_kv_heads} (each KV head serves an equal group)")
+        if self.causal not in (None,) + ALIGNMENTS: raise E(f"causal={self.causal!r}: must be None or one of {ALIGNMENTS}")
+        S(self, "window", check_int("window", self.window, optional=True, err=E))
+        if self.window is not None and self.causal is None: raise E(f"window={self.window}: needs causal='top_left' or 'bottom_right' (a window is causal)")
+        for f in ("softcap", "scale"):
+            S(self, f, check_real(f, getattr(self, f), rule="a finite float > 0 or None", ok=lambda x: x > 0, optional=True, err=E))
+        S(self, "dropout_p", check_real("dropout_p", self.dropout_p, rule="a float in [0, 1)", ok=lambda x: 0 <= x < 1, err=E))
+        if self.strategy not in STRATEGIES: raise E(f"strategy={self.strategy!r}: must be one of {STRATEGIES}")
+        for f in ("has_mask", "has_sinks", "fused", "return_lse", "return_weights"): S(self, f, check_bool(f, getattr(self, f), err=E))
+        if self.return_lse and (not self.fused or self.dropout_p > 0 or self.return_weights):
+            raise E("return_lse=True needs the fused op: fused=True, dropout_p=0 and return_weights=False")
+
+# %% ../nbs/05_attention.ipynb #c85c537a
+@patch(cls_method=True)
+def from_config(cls:AttentionSpec, config:GQAConfig, # the layer's shape and options
+                **changes) -> AttentionSpec:          # fields to set otherwise, e.g. `strategy`, `has_mask`
+    "The spec of `config`'s attention: heads, head dim, causal (top-left), window, softcap, scale and dropout, with `changes`."
+    c = config
+    return cls(**{**dict(n_heads=c.n_heads, n_kv_heads=c.n_kv_heads, head_dim=c.head_dim, causal="top_left" if c.causal or c.sliding_window else None,
+                         window=c.sliding_window, softcap=c.softcap, scale=c.scale, dropout_p=c.dropout), **changes})
+
+# %% ../nbs/05_attention.ipynb #f649487e
+@patch
+def build(self:AttentionSpec) -> EinsumGraph:
+    "A new graph for this spec (batch and lengths are bound at run time): the attention graph of notebook 02, fused (notebook 04) if asked."
+    E = self.head_dim
+    cfg = GQAConfig(d_model=self.n_heads * E, n_heads=self.n_heads, n_kv_heads=self.n_kv_heads, head_dim=E, causal=self.causal is not None,
+                    dropout=self.dropout_p, sliding_window=self.window, scale=self.scale, softcap=self.softcap)
+    g = build_attention_graph(cfg, self.strategy, causal_alignment=self.causal or "top_left", attn_mask=self.has_mask,
+                              sinks=self.has_sinks, v_head_dim=None if self.v_head_dim == E else self.v_head_dim)
+    if self.return_weights:   # also output the weights that meet V; the fused op never forms them
+        return replace_nodes(g, g.nodes, g.outputs + [[n for n in g.nodes if n.op == "einsum"][-1].inputs[0]])
+    return fuse_attention(g, self.block, lse=self.return_lse) if self.fused else g
+
+GRAPHS = {}   # AttentionSpec -> the graph `gqa_attention` runs for it; built once each (cleared if it ever holds 1024)
 
 @torch.compiler.assume_constant_result
-def graph_key(Hq, Hkv, E, Ev, causal, window, softcap, scale, dropout, strategy, has_mask, fused, block, lse, sinks=False, weights=False) -> tuple:
-    "Build the graph for these options into `GRAPHS` unless it is there; return its key. Under `torch.compile` this runs once, at trace time."
-    key = (Hq, Hkv, E, Ev, causal, window, softcap, scale, dropout, strategy, has_mask, fused, block, lse, sinks, weights)
-    if key not in GRAPHS:
+def cached_spec(**options) -> AttentionSpec:
+    "`AttentionSpec(**options)`, its graph built into `GRAPHS` unless it is there. Under `torch.compile` this runs once, at trace time."
+    spec = AttentionSpec(**options)
+    if spec not in GRAPHS:
         if len(GRAPHS) >= 1024: GRAPHS.clear()
-        cfg = GQAConfig(d_model=Hq * E, n_heads=Hq, n_kv_heads=Hkv, head_dim=E, causal=causal is not None, dropout=dropout,
-                        sliding_window=window, scale=scale, softcap=softcap)
-        g = build_attention_graph(cfg, strategy, causal_alignment=causal or "top_left", attn_mask=has_mask, sinks=sinks, v_head_dim=None if Ev == E else Ev)
-        if weights: g = replace_nodes(g, g.nodes, g.outputs + [[n for n in g.nodes if n.op == "einsum"][-1].inputs[0]])   # the weights that meet V
-        GRAPHS[key] = fuse_attention(g, block, lse=lse) if fused and not weights else g
-    return key
+        GRAPHS[spec] = spec.build()
+    return spec
 
-def attention_graph(Hq:int, Hkv:int, E:int, Ev:int=None, *, # heads, KV heads, head dim, value head dim (default E)
-                    causal:str=None,         # None, "top_left" or "bottom_right"
-                    window:int=None,         # sliding window (needs `causal`)
-                    softcap:float=None, scale:float=None, dropout:float=0.0,
-                    strategy:str="grouped", has_mask:bool=False, # an `attn_mask` input
-                    fused:bool=True, block:int=64, lse:bool=False, sinks:bool=False) -> EinsumGraph:
-    "The graph `gqa_attention` runs for these options (batch and lengths bound at run time): a copy of a cached graph, yours to change."
-    return GRAPHS[graph_key(Hq, Hkv, E, Ev or E, causal, window, softcap, scale, dropout, strategy, has_mask, fused, block, lse, sinks)].copy()
+def attention_graph(spec:AttentionSpec=None, # the options; or give them as keywords
+                    **options) -> EinsumGraph:
+    "The graph `gqa_attention` runs for `spec` (or `AttentionSpec(**options)`): a copy of the cached one, yours to change."
+    if spec is not None and (options or not isinstance(spec, AttentionSpec)):
+        raise TypeError(f"pass an AttentionSpec or its fields as keywords, not both; got {type(spec).__name__} and {sorted(options)}")
+    return GRAPHS[cached_spec(**(dataclasses.asdict(spec) if spec is not None else options))].copy()
 
+# %% ../nbs/05_attention.ipynb #63fa934d
 def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, Hkv, S, Ev): numpy arrays or torch tensors
                   attn_mask=None,          # bool (True = attend) or float (added), broadcastable to (B, Hq, L, S)
                   dropout_p:float=0.0,     # dropout on the attention weights; applied whenever > 0, as SDPA
@@ -91,41 +164,22 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
                   kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention) or "auto" (flex on CUDA, blocked on the CPU; notebook 04)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
-    use_torch = _is_torch(q)
-    if not (use_torch or isinstance(q, np.ndarray)): raise TypeError(f"q must be a numpy array or a torch tensor, got {type(q).__name__}")
-    for name, x in (("k", k), ("v", v)) + ((("attn_mask", attn_mask),) if attn_mask is not None else ()):
-        if _is_torch(x) != use_torch or not (use_torch or isinstance(x, np.ndarray)):
-            raise TypeError(f"q is a {type(q).__module__.split('.')[0]} {type(q).__name__} but {name} is a {type(x).__name__}; "
-                            "pass all numpy arrays or all torch tensors")
-    for name, x in (("q", q), ("k", k), ("v", v)):
-        if not (x.is_floating_point() if use_torch else np.issubdtype(x.dtype, np.floating)):
-            raise TypeError(f"{name} has dtype {x.dtype}; attention needs floating point inputs")
+    use_torch = _check_inputs(q, k, v, attn_mask)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
     if not enable_gqa and Hq != Hkv: raise ValueError(f"enable_gqa=False but q has {Hq} heads and k, v have {Hkv}; pass enable_gqa=True (as SDPA needs) for grouped heads")
-    if isinstance(is_causal, np.bool_): is_causal = bool(is_causal)
-    if not isinstance(is_causal, bool): raise TypeError(f"is_causal must be a bool, got {is_causal!r}")
-    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
-        raise ValueError(f"window={window!r} must be a positive int (keys each query sees, itself included)")
+    is_causal = check_bool("is_causal", is_causal, err=TypeError)
     if attn_mask is not None:
         if is_causal: raise ValueError("attn_mask and is_causal cannot both be given (as in SDPA): fold the causal mask into attn_mask")
         if window is not None: raise ValueError("attn_mask and window cannot both be given: a window is a causal mask; fold it into attn_mask")
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
-    if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r} must be one of {STRATEGIES}")
-    if not isinstance(fused, (bool, np.bool_)): raise TypeError(f"fused must be a bool, got {fused!r}")
-    if kernel not in KERNELS or (kernel == "flex" and not use_torch): raise ValueError(f"kernel={kernel!r} must be one of {KERNELS} ('flex' needs torch tensors)")
-    if isinstance(block, bool) or not isinstance(block, int) or block < 1: raise ValueError(f"block={block!r} must be a positive int (queries per block)")
-    p = _number("dropout_p", dropout_p, 0.0, 1.0, allow_none=False, lo_ok=True)
-    if return_lse and (not fused or p > 0 or return_weights): raise ValueError("return_lse=True needs the fused op: fused=True, dropout_p=0 and no return_weights")
-    if generator is not None and not isinstance(generator, torch.Generator if use_torch else np.random.Generator):
-        raise TypeError(f"generator must be a {'torch.Generator' if use_torch else 'numpy.random.Generator'} for {'torch' if use_torch else 'numpy'} inputs, got {type(generator).__name__}")
-    if sinks is not None and tuple(getattr(sinks, "shape", ())) != (Hq,):
-        raise ValueError(f"sinks must have shape (Hq,) = ({Hq},): one logit per query head, got {tuple(getattr(sinks, 'shape', ()))} {type(sinks).__name__}")
-    causal = causal_alignment if (is_causal or window is not None) else None
-    g = GRAPHS[graph_key(Hq, Hkv, E, Ev, causal, None if window is None else int(window), _number("softcap", softcap, 0.0),
-                             _number("scale", scale, 0.0), p, strategy, attn_mask is not None, bool(fused), block, bool(return_lse), sinks is not None, bool(return_weights))]
+    _check_run_options(kernel, generator, sinks, Hq, use_torch)
+    spec = cached_spec(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal_alignment if (is_causal or window is not None) else None,
+                       window=window, softcap=softcap, scale=scale, dropout_p=dropout_p, strategy=strategy, has_mask=attn_mask is not None,
+                       has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
-    out = run_torch(g, inputs, training=p > 0, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=p > 0, rng=generator)
+    training = spec.dropout_p > 0
+    out = run_torch(GRAPHS[spec], inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(GRAPHS[spec], inputs, training=training, rng=generator)
     if not (return_lse or return_weights): return out
     return out[0], out[1].reshape((B, Hq, L) if return_lse else (B, Hq, L, S))
 
@@ -166,8 +220,8 @@ def gqa_attention_backward(q, k, v,          # as `gqa_attention`
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
     causal = causal_alignment if (is_causal or window is not None) else None
-    g = GRAPHS[graph_key(Hq, Hkv, E, Ev, causal, window, _number("softcap", softcap, 0.0), _number("scale", scale, 0.0), 0.0, "grouped",
-                         attn_mask is not None, True, block, True, sinks is not None, False)]
+    g = GRAPHS[cached_spec(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal, window=window, softcap=softcap, scale=scale,
+                           has_mask=attn_mask is not None, has_sinks=sinks is not None, block=block, return_lse=True)]
     fused = next(n for n in g.nodes if n.op == "fused_attention")
     xp = namespace_of(q)
     saved = {fused.output: (xp.reshape(out, (B, Hkv, Hq // Hkv, L, Ev)), xp.reshape(lse, (B, Hkv, Hq // Hkv, L)))}

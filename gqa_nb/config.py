@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'DTYPE_BYTES', 'GQAConfigError', 'check_int', 'check_real', 'kind_label', 'check_bool', 'GQAConfig',
-           'ModelPreset', 'list_presets', 'get_preset', 'dtype_name', 'kv_cache_bytes', 'fmt_bytes', 'KVCachePlan',
-           'kv_cache_plan', 'preset_rows', 'format_table', 'preset_table', 'plot_kv_cache', 'HeadPlan',
+           'patch_light', 'ModelPreset', 'list_presets', 'get_preset', 'dtype_name', 'kv_cache_bytes', 'fmt_bytes',
+           'KVCachePlan', 'kv_cache_plan', 'preset_rows', 'format_table', 'preset_table', 'plot_kv_cache', 'HeadPlan',
            'valid_tp_sizes', 'head_plan', 'DeviceKVPlan', 'device_kv_plan', 'results_files']
 
 # %% ../nbs/00_config.ipynb #40dd8ddc
@@ -47,7 +47,7 @@ def check_bool(field:str, v, err=GQAConfigError) -> bool:
     if not (isinstance(v, bool) or type(v).__name__ in ('bool', 'bool_')): raise err(f"{field}={v!r}: must be True or False, not {type(v).__name__}")
     return bool(v)
 
-# %% ../nbs/00_config.ipynb #e677bbe6
+# %% ../nbs/00_config.ipynb #b3960d10
 @dataclass(frozen=True)
 class GQAConfig:
     "Shape and options of one grouped-query attention layer; validated on construction."
@@ -88,75 +88,95 @@ class GQAConfig:
         S(self, 'rope_theta', check_real('rope_theta', self.rope_theta, rule="a finite float > 0 or None", ok=lambda x: x > 0, optional=True))
         S(self, '_auto', tuple(auto))  # which defaults were derived, so `replace` can derive them again (not a field)
 
-    @property
-    def group_size(self) -> int: "Query heads per KV head."; return self.n_heads // self.n_kv_heads
-    @property
-    def is_mha(self) -> bool: "One KV head per query head."; return self.n_kv_heads == self.n_heads
-    @property
-    def is_mqa(self) -> bool: "A single KV head shared by all query heads."; return self.n_kv_heads == 1
-    @property
-    def kind(self) -> str:
-        "'MHA', 'MQA', or 'GQA-G' with G KV heads (groups), the paper's notation."
-        return kind_label(self.n_heads, self.n_kv_heads)
-    @property
-    def kv_cache_reduction(self) -> float: "How many times smaller the KV cache is than MHA's."; return self.n_heads / self.n_kv_heads
-    @property
-    def q_dim(self) -> int: "Width of the query projection's output."; return self.n_heads * self.head_dim
-    @property
-    def kv_dim(self) -> int: "Width of each of the key and value projections' outputs."; return self.n_kv_heads * self.head_dim
+# %% ../nbs/00_config.ipynb #b1304d1c
+def patch_light(f=None, *, as_prop:bool=False, cls_method:bool=False):
+    "Attach `f` to the class its first argument is annotated with (fastcore's `@patch`, standard library only); returns `f`."
+    if f is None: return lambda g: patch_light(g, as_prop=as_prop, cls_method=cls_method)
+    cls = f.__annotations__[f.__code__.co_varnames[0]]
+    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+    setattr(cls, f.__name__, property(f) if as_prop else classmethod(f) if cls_method else f)
+    return f
 
-    @classmethod
-    def mha(cls, d_model:int, n_heads:int, **kw) -> 'GQAConfig':
-        "Multi-head attention: one KV head per query head."
-        return cls(d_model, n_heads, n_heads, **kw)
-    @classmethod
-    def mqa(cls, d_model:int, n_heads:int, **kw) -> 'GQAConfig':
-        "Multi-query attention: one KV head for all query heads."
-        return cls(d_model, n_heads, 1, **kw)
+# %% ../nbs/00_config.ipynb #0a80bea0
+@patch_light(as_prop=True)
+def group_size(self:GQAConfig) -> int: "Query heads per KV head."; return self.n_heads // self.n_kv_heads
+@patch_light(as_prop=True)
+def is_mha(self:GQAConfig) -> bool: "One KV head per query head."; return self.n_kv_heads == self.n_heads
+@patch_light(as_prop=True)
+def is_mqa(self:GQAConfig) -> bool: "A single KV head shared by all query heads."; return self.n_kv_heads == 1
+@patch_light(as_prop=True)
+def kind(self:GQAConfig) -> str:
+    "'MHA', 'MQA', or 'GQA-G' with G KV heads (groups), the paper's notation."
+    return kind_label(self.n_heads, self.n_kv_heads)
+@patch_light(as_prop=True)
+def kv_cache_reduction(self:GQAConfig) -> float: "How many times smaller the KV cache is than MHA's."; return self.n_heads / self.n_kv_heads
+@patch_light(as_prop=True)
+def q_dim(self:GQAConfig) -> int: "Width of the query projection's output."; return self.n_heads * self.head_dim
+@patch_light(as_prop=True)
+def kv_dim(self:GQAConfig) -> int: "Width of each of the key and value projections' outputs."; return self.n_kv_heads * self.head_dim
 
-    def kv_head_of(self, q_head:int) -> int:
-        "The KV head that query head `q_head` reads: `q_head // group_size` (contiguous groups)."
-        q = check_int('q_head', q_head, minimum=0)
-        if q >= self.n_heads: raise GQAConfigError(f"q_head={q}: must be < n_heads={self.n_heads}")
-        return q // self.group_size
+# %% ../nbs/00_config.ipynb #4d97c510
+@patch_light
+def num_parameters(self:GQAConfig) -> int:
+    "Parameters of the q, k, v and o projections, biases included."
+    b = int(self.qkv_bias)
+    return (self.d_model*self.q_dim + b*self.q_dim + 2*(self.d_model*self.kv_dim + b*self.kv_dim)
+            + self.q_dim*self.d_model + int(self.o_bias)*self.d_model)
 
-    def num_parameters(self) -> int:
-        "Parameters of the q, k, v and o projections, biases included."
-        b = int(self.qkv_bias)
-        return (self.d_model*self.q_dim + b*self.q_dim + 2*(self.d_model*self.kv_dim + b*self.kv_dim)
-                + self.q_dim*self.d_model + int(self.o_bias)*self.d_model)
+@patch_light
+def _options(self:GQAConfig) -> list[str]:
+    "The non-default options, as short strings."
+    o = [] if self.causal else ['causal=False']
+    if self.sliding_window: o.append(f'sliding_window={self.sliding_window}')
+    if 'scale' not in getattr(self, '_auto', ()) and not math.isclose(self.scale, 1/math.sqrt(self.head_dim)):
+        inv = 1 / self.scale**2
+        o.append(f'scale=1/sqrt({round(inv)})' if math.isclose(inv, round(inv)) else f'scale={self.scale:g}')
+    if self.softcap: o.append(f'softcap={_num(self.softcap)}')
+    if self.dropout: o.append(f'dropout={self.dropout:g}')
+    if self.qkv_bias: o.append('qkv_bias')
+    if self.o_bias: o.append('o_bias')
+    if self.rope_theta: o.append(f'rope_theta={_num(self.rope_theta)}')
+    return o
 
-    def replace(self, **changes) -> 'GQAConfig':
-        "A new, validated config with `changes`; `head_dim` and `scale` left to default are derived again."
-        for f in getattr(self, '_auto', ()): changes.setdefault(f, None)
-        return dataclasses.replace(self, **changes)
+@patch_light
+def __repr__(self:GQAConfig):
+    return (f"GQAConfig({self.kind}: d_model={self.d_model}, n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}, "
+            f"head_dim={self.head_dim}, group_size={self.group_size}, kv_cache_reduction={self.kv_cache_reduction:g}x, "
+            f"params={self.num_parameters():,}" + ''.join(f', {o}' for o in self._options()) + ')')
 
-    def _options(self) -> list[str]:
-        "The non-default options, as short strings."
-        o = [] if self.causal else ['causal=False']
-        if self.sliding_window: o.append(f'sliding_window={self.sliding_window}')
-        if 'scale' not in getattr(self, '_auto', ()) and not math.isclose(self.scale, 1/math.sqrt(self.head_dim)):
-            inv = 1 / self.scale**2
-            o.append(f'scale=1/sqrt({round(inv)})' if math.isclose(inv, round(inv)) else f'scale={self.scale:g}')
-        if self.softcap: o.append(f'softcap={_num(self.softcap)}')
-        if self.dropout: o.append(f'dropout={self.dropout:g}')
-        if self.qkv_bias: o.append('qkv_bias')
-        if self.o_bias: o.append('o_bias')
-        if self.rope_theta: o.append(f'rope_theta={_num(self.rope_theta)}')
-        return o
+@patch_light
+def _repr_markdown_(self:GQAConfig):
+    rows = [('attention', f'**{self.kind}**'), ('d_model', self.d_model),
+            ('query heads × head_dim', f'{self.n_heads} × {self.head_dim} = {self.q_dim}'),
+            ('KV heads × head_dim', f'{self.n_kv_heads} × {self.head_dim} = {self.kv_dim}'),
+            ('group size', self.group_size), ('parameters (q, k, v, o)', f'{self.num_parameters():,}'),
+            ('KV cache vs MHA', f'{self.kv_cache_reduction:g}× smaller'), ('options', ', '.join(self._options()) or '—')]
+    return '| GQAConfig | |\n|---|---|\n' + '\n'.join(f'| {k} | {v} |' for k,v in rows)
 
-    def __repr__(self):
-        return (f"GQAConfig({self.kind}: d_model={self.d_model}, n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}, "
-                f"head_dim={self.head_dim}, group_size={self.group_size}, kv_cache_reduction={self.kv_cache_reduction:g}x, "
-                f"params={self.num_parameters():,}" + ''.join(f', {o}' for o in self._options()) + ')')
+# %% ../nbs/00_config.ipynb #9a2271a6
+@patch_light(cls_method=True)
+def mha(cls:GQAConfig, d_model:int, n_heads:int, **kw) -> 'GQAConfig':
+    "Multi-head attention: one KV head per query head."
+    return cls(d_model, n_heads, n_heads, **kw)
+@patch_light(cls_method=True)
+def mqa(cls:GQAConfig, d_model:int, n_heads:int, **kw) -> 'GQAConfig':
+    "Multi-query attention: one KV head for all query heads."
+    return cls(d_model, n_heads, 1, **kw)
 
-    def _repr_markdown_(self):
-        rows = [('attention', f'**{self.kind}**'), ('d_model', self.d_model),
-                ('query heads × head_dim', f'{self.n_heads} × {self.head_dim} = {self.q_dim}'),
-                ('KV heads × head_dim', f'{self.n_kv_heads} × {self.head_dim} = {self.kv_dim}'),
-                ('group size', self.group_size), ('parameters (q, k, v, o)', f'{self.num_parameters():,}'),
-                ('KV cache vs MHA', f'{self.kv_cache_reduction:g}× smaller'), ('options', ', '.join(self._options()) or '—')]
-        return '| GQAConfig | |\n|---|---|\n' + '\n'.join(f'| {k} | {v} |' for k,v in rows)
+# %% ../nbs/00_config.ipynb #13ec45eb
+@patch_light
+def kv_head_of(self:GQAConfig, q_head:int) -> int:
+    "The KV head that query head `q_head` reads: `q_head // group_size` (contiguous groups)."
+    q = check_int('q_head', q_head, minimum=0)
+    if q >= self.n_heads: raise GQAConfigError(f"q_head={q}: must be < n_heads={self.n_heads}")
+    return q // self.group_size
+
+# %% ../nbs/00_config.ipynb #1aa5eb1c
+@patch_light
+def replace(self:GQAConfig, **changes) -> 'GQAConfig':
+    "A new, validated config with `changes`; `head_dim` and `scale` left to default are derived again."
+    for f in getattr(self, '_auto', ()): changes.setdefault(f, None)
+    return dataclasses.replace(self, **changes)
 
 # %% ../nbs/00_config.ipynb #adf3e804
 @dataclass(frozen=True)
@@ -286,7 +306,7 @@ def fmt_bytes(n:int) -> str:
         n /= 1024
     return f"{n:,.0f} B" if unit == 'B' else f"{n:,.2f} {unit}"
 
-# %% ../nbs/00_config.ipynb #de578fd5
+# %% ../nbs/00_config.ipynb #a25eefaf
 @dataclass(frozen=True)
 class KVCachePlan:
     "KV-cache sizes of one model at one context, batch and dtype, next to its MHA equivalent."
@@ -315,6 +335,7 @@ class KVCachePlan:
     def __str__(self): return '\n'.join(self.lines())
     def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
 
+# %% ../nbs/00_config.ipynb #9972304b
 def kv_cache_plan(preset_or_config, # a `ModelPreset`, a preset name, or a `GQAConfig`
                   context:int,      # tokens held per sequence
                   batch:int=1,      # sequences
@@ -381,7 +402,7 @@ def plot_kv_cache(names=('Llama-2-7B', 'Llama-3-8B', 'Llama-3-70B', 'Falcon-7B',
     ax.grid(True, which='major', alpha=.3); ax.legend(fontsize=7, ncol=2)
     return ax
 
-# %% ../nbs/00_config.ipynb #48a07156
+# %% ../nbs/00_config.ipynb #d00163c8
 @dataclass(frozen=True)
 class HeadPlan:
     "Which query heads and KV heads each of `world` tensor-parallel ranks holds."
@@ -412,6 +433,7 @@ class HeadPlan:
     def __str__(self): return '\n'.join(self.lines())
     def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
 
+# %% ../nbs/00_config.ipynb #1d15aa4b
 def valid_tp_sizes(n_heads:int, n_kv_heads:int) -> list[int]:
     "Tensor-parallel sizes the head plan allows: divisors of `n_heads` that divide `n_kv_heads` or are multiples of it."
     return [w for w in range(1, n_heads + 1) if n_heads % w == 0 and (n_kv_heads % w == 0 or w % n_kv_heads == 0)]
@@ -428,7 +450,7 @@ def head_plan(n_heads:int,     # query heads
                              f"{n_heads} and either divide {n_kv_heads} or be a multiple of it (valid: {', '.join(map(str, valid_tp_sizes(n_heads, n_kv_heads)))})")
     return HeadPlan(n_heads, n_kv_heads, world)
 
-# %% ../nbs/00_config.ipynb #236fdf68
+# %% ../nbs/00_config.ipynb #169fdb88
 @dataclass(frozen=True)
 class DeviceKVPlan:
     "KV-cache bytes per device under tensor parallelism `tp` and context parallelism `cp`, beside MHA's."
@@ -457,6 +479,7 @@ class DeviceKVPlan:
     def __str__(self): return '\n'.join(self.lines())
     def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
 
+# %% ../nbs/00_config.ipynb #ce98b52c
 def device_kv_plan(preset_or_config, # a `ModelPreset`, a preset name, or a `GQAConfig`
                    context:int,      # tokens held per sequence
                    batch:int=1,      # sequences

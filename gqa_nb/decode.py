@@ -7,17 +7,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import GQAConfig
-from .builder import build_attention_graph, STRATEGIES
+from .config import GQAConfig, check_int
+from .attention import AttentionSpec, attention_graph
 from .executor import run_numpy, run_torch, allowed, namespace_of
-from .fastpath import fuse_attention
 
 TORCH_FLOATS = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 
 # %% auto #0
 __all__ = ['TORCH_FLOATS', 'BACKENDS', 'KVCacheOverflow', 'KVCache']
 
-# %% ../nbs/07_decode.ipynb #8ddb0242
+# %% ../nbs/07_decode.ipynb #613d96fc
 BACKENDS = ("torch", "numpy")
 
 class KVCacheOverflow(ValueError):
@@ -34,9 +33,7 @@ class KVCache:
                  device=None):             # torch device (torch backend only)
         if not isinstance(config, GQAConfig): raise TypeError(f"config must be a GQAConfig, got {type(config).__name__}")
         if backend not in BACKENDS: raise ValueError(f"backend={backend!r} is not one of {BACKENDS}")
-        for name, v in (("batch", batch), ("max_context", max_context)):
-            if (v is not None or name == "batch") and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
-                raise ValueError(f"{name}={v!r}: must be a positive int")
+        batch, max_context = check_int("batch", batch, err=ValueError), check_int("max_context", max_context, optional=True, err=ValueError)
         W = config.sliding_window
         if W is None and max_context is None: raise ValueError("max_context is required: without a sliding window the cache keeps every token")
         self.config, self.batch, self.max_context, self.backend = config, int(batch), max_context, backend
@@ -59,26 +56,31 @@ class KVCache:
             self.lengths = np.zeros(self.batch, dtype=np.int64)
         self._graphs = {}
 
-    @property
-    def dtype(self): return self.k.dtype
-    @property
-    def device(self): return self.k.device if self.backend == "torch" else "cpu"
-    @property
-    def nbytes(self) -> int:
-        "Bytes of K and V (the bookkeeping of positions and lengths is not counted)."
-        if self.backend == "numpy": return self.k.nbytes + self.v.nbytes
-        return (self.k.numel() + self.v.numel()) * self.k.element_size()
+# %% ../nbs/07_decode.ipynb #d577ea45
+@patch(as_prop=True)
+def dtype(self:KVCache): return self.k.dtype
 
-    def reset(self):
-        "Forget every sequence (the buffers are kept)."
-        self.positions[...] = -1; self.lengths[...] = 0
-        return self
+@patch(as_prop=True)
+def device(self:KVCache): return self.k.device if self.backend == "torch" else "cpu"
 
-    def __repr__(self):
-        c = self.config
-        return (f"KVCache({self.backend}, {str(self.dtype).removeprefix('torch.')}: batch {self.batch}, {c.n_kv_heads} KV heads "
-                f"(of {c.n_heads} query heads), capacity {self.capacity}" + (f" (rolling, window {c.sliding_window})" if self.rolling else "")
-                + f", head_dim {c.head_dim}; lengths {self.lengths.tolist()}; {self.nbytes:,} bytes)")
+@patch(as_prop=True)
+def nbytes(self:KVCache) -> int:
+    "Bytes of K and V (the bookkeeping of positions and lengths is not counted)."
+    if self.backend == "numpy": return self.k.nbytes + self.v.nbytes
+    return (self.k.numel() + self.v.numel()) * self.k.element_size()
+
+@patch
+def reset(self:KVCache):
+    "Forget every sequence (the buffers are kept)."
+    self.positions[...] = -1; self.lengths[...] = 0
+    return self
+
+@patch
+def __repr__(self:KVCache):
+    c = self.config
+    return (f"KVCache({self.backend}, {str(self.dtype).removeprefix('torch.')}: batch {self.batch}, {c.n_kv_heads} KV heads "
+            f"(of {c.n_heads} query heads), capacity {self.capacity}" + (f" (rolling, window {c.sliding_window})" if self.rolling else "")
+            + f", head_dim {c.head_dim}; lengths {self.lengths.tolist()}; {self.nbytes:,} bytes)")
 
 # %% ../nbs/07_decode.ipynb #703f8d31
 @patch
@@ -100,7 +102,7 @@ def next_positions(self:KVCache,
     pos = self.lengths[:, None] + xp.cumulative_sum(xp.astype(self._token_mask(token_mask, L), xp.int64), axis=1) - 1
     return xp.where(pos < 0, 0, pos)
 
-# %% ../nbs/07_decode.ipynb #5dfb42e9
+# %% ../nbs/07_decode.ipynb #e00b2359
 @patch
 def _check_kv(self:KVCache, name, t):
     c = self.config
@@ -111,6 +113,7 @@ def _check_kv(self:KVCache, name, t):
     if t.dtype != self.dtype: raise TypeError(f"{name} has dtype {t.dtype} but the cache holds {self.dtype}")
     if self.backend == "torch" and t.device != self.k.device: raise ValueError(f"{name} is on {t.device} but the cache is on {self.k.device}")
 
+# %% ../nbs/07_decode.ipynb #5dac7eda
 @patch
 def update(self:KVCache,
            k_new,               # new keys (batch, n_kv_heads, L, head_dim), already rotated
@@ -160,13 +163,12 @@ def attend(self:KVCache,
     c = self.config
     if tuple(q.shape[:2]) != (self.batch, c.n_heads) or q.ndim != 4 or q.shape[2] != k_new.shape[2]:
         raise ValueError(f"q must have shape (batch={self.batch}, n_heads={c.n_heads}, L={k_new.shape[2]}, head_dim={c.head_dim}), got {tuple(q.shape)}")
-    if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r} is not one of {STRATEGIES}")
+    spec = AttentionSpec.from_config(c, causal=None, window=None, has_mask=True, strategy=strategy)  # the mask says it all
     k, v, mask = self.update(k_new, v_new, token_mask)
-    if strategy not in self._graphs:
-        self._graphs[strategy] = fuse_attention(build_attention_graph(c.replace(causal=False, sliding_window=None), strategy, attn_mask=True))
+    if spec not in self._graphs: self._graphs[spec] = attention_graph(spec)   # this cache's copy of the fused graph
     inputs = dict(q=q, k=k, v=v, attn_mask=mask)
-    if self.backend == "numpy": return run_numpy(self._graphs[strategy], inputs, training=training, seed=seed)
-    return run_torch(self._graphs[strategy], inputs, training=training, seed=seed, kernel=kernel)
+    if self.backend == "numpy": return run_numpy(self._graphs[spec], inputs, training=training, seed=seed)
+    return run_torch(self._graphs[spec], inputs, training=training, seed=seed, kernel=kernel)
 
 # %% ../nbs/07_decode.ipynb #2944910c
 @patch(cls_method=True)

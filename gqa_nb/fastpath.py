@@ -20,7 +20,7 @@ __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 
            'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'flex_attention_fn',
            'use_flex', 'merge_partials']
 
-# %% ../nbs/04_fastpath.ipynb #f8ddada4
+# %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
     "Split a fused attention spec `P R q e, P k e, P k f -> P R q f` into (P, R, q, k, e, f), or raise `GraphError`."
     ins, out = parse_einsum(spec, node)
@@ -38,7 +38,7 @@ def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_atten
     if len({*P, *R, q_axis, k_axis, e, f}) != len(P) + len(R) + 4: raise bad("batch, query-only, q, k, head and value axes must be different letters")
     return P, R, q_axis, k_axis, e, f
 
-# %% ../nbs/04_fastpath.ipynb #f10d7382
+# %% ../nbs/04_fastpath.ipynb #4974d4eb
 def _fused_infer(node, ts):
     require_attrs(node, "spec", "q_axis", "k_axis", "block")
     a = node.attrs
@@ -61,7 +61,7 @@ def _fused_infer(node, ts):
         made.append(Tensor(a["lse"], P + R + qa, tuple(size[c] for c in P + R + qa)))
     return made
 
-# %% ../nbs/04_fastpath.ipynb #702eff8f
+# %% ../nbs/04_fastpath.ipynb #97f28eb0
 def _fused_rule(g, n):
     a, o = n.attrs, g.tensors[n.output]
     q, k, v = (g.tensors[i] for i in n.inputs[:3])
@@ -265,7 +265,7 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
         lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
     return out, lse
 
-# %% ../nbs/04_fastpath.ipynb #558b4825
+# %% ../nbs/04_fastpath.ipynb #132ef9c2
 def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     "Add a tile's `ds` (the gradient of an added mask) into `dm`, summed over the axes the mask broadcasts."
     xp, n, kn = pb.xp, i1 - i0, j1 - j0
@@ -274,7 +274,7 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     if axes: g = xp.sum(g, axis=axes, keepdims=True)
     dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
 
-# %% ../nbs/04_fastpath.ipynb #2654530a
+# %% ../nbs/04_fastpath.ipynb #ff65c238
 def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
     "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
     xp = pb.xp
@@ -334,7 +334,7 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
             out.append(None if d is None else xp.astype(xp.reshape(d, x.shape), x.dtype))
     return out
 
-# %% ../nbs/04_fastpath.ipynb #108e947d
+# %% ../nbs/04_fastpath.ipynb #ce0894eb
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
 
@@ -359,7 +359,7 @@ if torch is not None:
             return (None, None, *_input_grads(pb, (q, k, v, *extra), grads))
 
 
-# %% ../nbs/04_fastpath.ipynb #36e67d83
+# %% ../nbs/04_fastpath.ipynb #ab39ce8c
 def blocked_attention(cx, node, q, k, v, *extra):
     "The fused op, tile by tile (the array-API lowering); on torch with gradients, through the `autograd.Function` whose backward is `flash_backward`."
     want_lse = "lse" in node.attrs
@@ -370,7 +370,7 @@ def blocked_attention(cx, node, q, k, v, *extra):
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
 
-# %% ../nbs/04_fastpath.ipynb #9d9e11d6
+# %% ../nbs/04_fastpath.ipynb #8bdf0600
 FUSED_LOWERINGS = {}   # name -> (can_run(cx, node, q), run(cx, node, q, k, v, *extra)): tried in order before the blocked loop
 
 @implements("fused_attention")
@@ -471,7 +471,7 @@ def fuse_attention(g:EinsumGraph,   # a graph, e.g. from `build_attention_graph`
         gone |= {m.output for m in chain}
     return replace_nodes(g, [fused.get(n.output, n) for n in g.nodes if n.output not in gone], g.outputs + extra_out)
 
-# %% ../nbs/04_fastpath.ipynb #77d4c6d0
+# %% ../nbs/04_fastpath.ipynb #7cbaa5e0
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
 FLEX_CPU_MASK_INPUTS = False   # on the CPU, mask inputs inside the compiled kernel fail to compile for some shapes (torch 2.13): off by default
 
@@ -494,7 +494,7 @@ def use_flex(cx, node, q) -> bool:
     if len(node.inputs) > 3 and not FLEX_CPU_MASK_INPUTS: return False
     return not (torch.is_grad_enabled() and q.requires_grad)                    # compiled flex on the CPU: inference only
 
-# %% ../nbs/04_fastpath.ipynb #ebe43acc
+# %% ../nbs/04_fastpath.ipynb #39359789
 def _heads_first(m, n_kv:int, G:int):
     "A mask `(b|1, h|1, g|1, L|1, S|1)` as `(b|1, Hq|1, L|1, S|1)`: the group folded into the query heads as flex numbers them."
     b, h, g = m.shape[:3]
@@ -505,7 +505,7 @@ def _pick(t, b, h, qi, ki):
     "Index a `(B|1, H|1, L|1, S|1)` tensor at (b, h, qi, ki), reading index 0 of any axis of size 1."
     return t[b if t.shape[0] > 1 else 0, h if t.shape[1] > 1 else 0, qi if t.shape[2] > 1 else 0, ki if t.shape[3] > 1 else 0]
 
-# %% ../nbs/04_fastpath.ipynb #cb7f16cc
+# %% ../nbs/04_fastpath.ipynb #afd76c67
 def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None):
     "The BlockMask of `allowed(q + off, k, window)` (and `keep`, a bool tensor, if given); cached when it is the rule alone."
     import torch
@@ -522,7 +522,7 @@ def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None):
         _FLEX[key] = bm
     return bm
 
-# %% ../nbs/04_fastpath.ipynb #ab1e3e7c
+# %% ../nbs/04_fastpath.ipynb #bd363ab8
 def _fused_flex(cx, node, q, k, v, *extra):
     "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod."
     import torch

@@ -20,7 +20,7 @@ from .executor import KERNELS, allowed_grid
 __all__ = ['LAYER_KWARGS', 'REFUSED_KWARGS', 'PACKED_KWARGS', 'PASSED_KWARGS', 'HARMLESS_KWARGS', 'document_mask',
            'gqa_nb_attention_forward', 'register']
 
-# %% ../nbs/08_hf.ipynb #ff8ad26d
+# %% ../nbs/08_hf.ipynb #2b61a4af
 def _declared_kwargs() -> frozenset:
     "What transformers declares as generic model kwargs (`TransformersKwargs`), and the extra keywords its causal-LM loss takes."
     td = TransformersKwargs
@@ -40,6 +40,24 @@ PACKED_KWARGS = ("cu_seq_lens_q", "cu_seq_lens_k", "max_length_q", "max_length_k
 PASSED_KWARGS = (_declared_kwargs() | frozenset(LAYER_KWARGS)) - frozenset(REFUSED_KWARGS) - frozenset(PACKED_KWARGS)
 HARMLESS_KWARGS = tuple(sorted(PASSED_KWARGS))   # the keywords that pass through without changing the result
 
+def _check_call(kwargs:dict, query, key, value, attention_mask):
+    "Refuse keywords gqa_nb does not implement (naming why) and arguments that are not tensors."
+    refused = sorted(k for k, v in kwargs.items() if k in REFUSED_KWARGS and v is not None)
+    if refused:
+        raise NotImplementedError("gqa_nb does not implement " + "; ".join(f"{k!r}: {REFUSED_KWARGS[k]}" for k in refused)
+                                  + ". Use attn_implementation='sdpa' or 'eager' for this model")
+    unknown = sorted(k for k, v in kwargs.items() if k not in PASSED_KWARGS and v is not None)
+    if unknown:
+        raise NotImplementedError(f"gqa_nb does not implement the attention keyword(s) {', '.join(map(repr, unknown))}: they are not among "
+                                  "transformers' generic model kwargs (TransformersKwargs) and gqa_nb will not ignore them; "
+                                  "use attn_implementation='sdpa' or 'eager' for this model")
+    if not isinstance(query, torch.Tensor) or not isinstance(key, torch.Tensor) or not isinstance(value, torch.Tensor):
+        raise TypeError(f"query, key and value must be torch tensors, got {type(query).__name__}, {type(key).__name__}, {type(value).__name__}")
+    if attention_mask is not None and not isinstance(attention_mask, torch.Tensor):
+        raise TypeError(f"attention_mask must be a 4D torch tensor or None, got {type(attention_mask).__name__}; "
+                        "was the model's mask built for another attn_implementation?")
+
+# %% ../nbs/08_hf.ipynb #0f83b1d5
 def _documents(cu_seq_lens, n_rows, length, name):
     "The document of each token, (n_rows, length), from cumulative lengths over the flattened rows."
     cu = torch.as_tensor(cu_seq_lens).reshape(-1).to(torch.long)
@@ -78,6 +96,7 @@ def document_mask(query:torch.Tensor, key:torch.Tensor, # (B, Hq, L, E), (B, Hkv
     if not masks: return None
     return (masks[0] if len(masks) == 1 else masks[0] & masks[1])[:, None]
 
+# %% ../nbs/08_hf.ipynb #0377f743
 def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calling us (read: `training`, `is_causal`)
                              query:torch.Tensor,      # (B, Hq, L, E), rotated
                              key:torch.Tensor,        # (B, Hkv, S, E): the cache after its update, KV heads not repeated
@@ -98,20 +117,7 @@ def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calli
                              kernel:str="auto",       # the fused attention's lowering (see `register`)
                              **kwargs):               # transformers' generic model kwargs (`PASSED_KWARGS`); others are an error
     "A transformers attention function that runs grouped-query attention through gqa_nb's einsum graph."
-    refused = sorted(k for k, v in kwargs.items() if k in REFUSED_KWARGS and v is not None)
-    if refused:
-        raise NotImplementedError("gqa_nb does not implement " + "; ".join(f"{k!r}: {REFUSED_KWARGS[k]}" for k in refused)
-                                  + ". Use attn_implementation='sdpa' or 'eager' for this model")
-    unknown = sorted(k for k, v in kwargs.items() if k not in PASSED_KWARGS and v is not None)
-    if unknown:
-        raise NotImplementedError(f"gqa_nb does not implement the attention keyword(s) {', '.join(map(repr, unknown))}: they are not among "
-                                  "transformers' generic model kwargs (TransformersKwargs) and gqa_nb will not ignore them; "
-                                  "use attn_implementation='sdpa' or 'eager' for this model")
-    if not isinstance(query, torch.Tensor) or not isinstance(key, torch.Tensor) or not isinstance(value, torch.Tensor):
-        raise TypeError(f"query, key and value must be torch tensors, got {type(query).__name__}, {type(key).__name__}, {type(value).__name__}")
-    if attention_mask is not None and not isinstance(attention_mask, torch.Tensor):
-        raise TypeError(f"attention_mask must be a 4D torch tensor or None, got {type(attention_mask).__name__}; "
-                        "was the model's mask built for another attn_implementation?")
+    _check_call(kwargs, query, key, value, attention_mask)
     kw = dict(dropout_p=float(dropout) if module.training else 0.0, scale=scaling, softcap=softcap, sinks=s_aux,
               return_weights=bool(output_attentions), kernel=kernel)
     docs = document_mask(query, key, cu_seq_lens_q, cu_seq_lens_k, seq_idx)

@@ -4,16 +4,17 @@
 
 # %% ../nbs/06_layer.ipynb #2ebdacd9
 from __future__ import annotations
-import copy
+import copy, dataclasses
 import numpy as np
 import torch
 from torch import nn
 from fastcore.basics import patch
-from .config import GQAConfig
+from .config import GQAConfig, check_int
 from .graph import EinsumGraph, GraphError
-from .builder import build_attention_graph, STRATEGIES
+from .builder import build_attention_graph
 from .executor import run_numpy, run_torch, KERNELS
 from .fastpath import fuse_attention
+from .attention import AttentionSpec
 
 # %% auto #0
 __all__ = ['LAYER_PARTS', 'rope_tables', 'append_graph', 'build_layer_graph', 'GQAttention', 'config_from_hf']
@@ -28,7 +29,7 @@ def rope_tables(positions,                 # int positions, shape (s,) or (b, s)
     positions = torch.as_tensor(positions)
     if positions.is_floating_point() or positions.dtype == torch.bool:
         raise TypeError(f"positions must be integers, got {positions.dtype}")
-    if isinstance(head_dim, bool) or not isinstance(head_dim, int) or head_dim < 2 or head_dim % 2:
+    if check_int("head_dim", head_dim, minimum=2, err=ValueError) % 2:
         raise ValueError(f"head_dim={head_dim!r}: rotary embeddings need an even head_dim >= 2")
     inv_freq = 1.0 / (float(theta) ** (torch.arange(0, head_dim, 2, dtype=torch.int64).to(device=positions.device, dtype=torch.float) / head_dim))
     freqs = positions[..., None].float() * inv_freq
@@ -63,7 +64,7 @@ def append_graph(dst:EinsumGraph,   # the graph to grow (edited in place)
         m[n.output] = dst.append(n.op, [m[x] for x in n.inputs], rename.get(n.output, n.output), **copy.deepcopy(n.attrs))
     return m
 
-# %% ../nbs/06_layer.ipynb #b099c71b
+# %% ../nbs/06_layer.ipynb #cdca7c81
 LAYER_PARTS = ("layer", "project", "output")
 
 def _rope_tables(g:EinsumGraph, c:GQAConfig) -> tuple:
@@ -89,6 +90,7 @@ def _output(g:EinsumGraph, c:GQAConfig, attn:str) -> str:
     if c.o_bias: y = g.add(y, g.input("bo", "d", (c.d_model,)), out="y")
     return y
 
+# %% ../nbs/06_layer.ipynb #0f27cb2d
 def build_layer_graph(config:GQAConfig,       # the layer's shape and options
                       part:str="layer",       # "layer" (x → y), "project" (x → q, k, v) or "output" (attn → y)
                       strategy:str="grouped", # attention strategy: "grouped" or "repeat"
@@ -132,11 +134,10 @@ class GQAttention(nn.Module):
                  kernel:str="auto"):          # the fused attention's lowering on torch: "auto", "blocked" or "flex"
         super().__init__()
         if not isinstance(config, GQAConfig): raise TypeError(f"config must be a GQAConfig, got {type(config).__name__}")
-        if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r} is not one of {STRATEGIES}")
         if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
         if config.rope_theta is not None and config.head_dim % 2:
             raise ValueError(f"head_dim={config.head_dim}: rotary embeddings need an even head_dim (or rope_theta=None)")
-        self.config, self.strategy, self.kernel, c, kw = config, strategy, kernel, config, dict(device=device, dtype=dtype)
+        self.config, self.spec, self.kernel, c, kw = config, AttentionSpec.from_config(config, strategy=strategy), kernel, config, dict(device=device, dtype=dtype)
         self.q_proj = nn.Linear(c.d_model, c.q_dim, bias=c.qkv_bias, **kw)
         self.k_proj = nn.Linear(c.d_model, c.kv_dim, bias=c.qkv_bias, **kw)
         self.v_proj = nn.Linear(c.d_model, c.kv_dim, bias=c.qkv_bias, **kw)
@@ -145,13 +146,16 @@ class GQAttention(nn.Module):
 
     def graph(self, part:str="layer", *, attn_mask:bool=False, key_padding:bool=False) -> EinsumGraph:
         "The einsum graph this layer runs (see `build_layer_graph`); built once per variant."
-        key = (part, self.strategy, attn_mask, key_padding)
+        key = (part, dataclasses.replace(self.spec, has_mask=attn_mask), key_padding)
         if key not in self._graphs: self._graphs[key] = build_layer_graph(self.config, part, self.strategy, attn_mask=attn_mask, key_padding=key_padding)
         return self._graphs[key]
 
+    @property
+    def strategy(self) -> str: "The attention strategy, from `self.spec`."; return self.spec.strategy
+
     def extra_repr(self): return f"{self.config!r}, strategy={self.strategy!r}"
 
-# %% ../nbs/06_layer.ipynb #5f711622
+# %% ../nbs/06_layer.ipynb #a8c82820
 @patch
 def _weights(self:GQAttention, numpy_dtype=None) -> dict:
     "{graph input name: parameter} for the projections (numpy arrays of `numpy_dtype` if given, cached)."
@@ -182,6 +186,7 @@ def _rope_inputs(self:GQAttention, positions, dtype, numpy:bool=False) -> dict:
     cos, sin = rope_tables(positions, self.config.head_dim, self.config.rope_theta, dtype)
     return dict(cos=cos.numpy(), sin=sin.numpy()) if numpy else dict(cos=cos, sin=sin)
 
+# %% ../nbs/06_layer.ipynb #1deae000
 @patch
 def _check_x(self:GQAttention, x, kind="tensor"):
     if x.ndim != 3 or x.shape[-1] != self.config.d_model:
@@ -258,7 +263,7 @@ def _forward_cached(self:GQAttention, x, position_ids, attention_mask, cache, ba
     attn = cache.attend(q, k_new, v_new, token_mask, strategy=self.strategy, training=self.training, **({} if numpy else {"kernel": self.kernel}))
     return run(go, dict(attn=attn, **{n: w[n] for n in go.inputs if n in w}))
 
-# %% ../nbs/06_layer.ipynb #f3108fdd
+# %% ../nbs/06_layer.ipynb #35dd881f
 def _hf_classes() -> dict:
     "{HF attention class: family name} for the classes `from_hf` understands."
     from transformers.models.llama.modeling_llama import LlamaAttention
@@ -275,6 +280,7 @@ def _hf_rope_theta(hc):
     if getattr(hc, "partial_rotary_factor", 1.0) != 1.0: raise ValueError(f"partial_rotary_factor={hc.partial_rotary_factor} is not supported")
     return float(rp.get("rope_theta", getattr(hc, "rope_theta", 10000.0)))
 
+# %% ../nbs/06_layer.ipynb #e5ef452a
 def config_from_hf(module) -> GQAConfig:
     "The `GQAConfig` of a HF Llama/Mistral/Qwen2 attention module (read from the module and `module.config`)."
     fam = _hf_classes().get(type(module))
@@ -287,6 +293,7 @@ def config_from_hf(module) -> GQAConfig:
                      sliding_window=window, scale=float(module.scaling), qkv_bias=module.q_proj.bias is not None,
                      o_bias=module.o_proj.bias is not None, rope_theta=_hf_rope_theta(hc))
 
+# %% ../nbs/06_layer.ipynb #fd2c9656
 @patch(cls_method=True)
 def from_hf(cls:GQAttention, module,   # a HF LlamaAttention, MistralAttention or Qwen2Attention
             config:GQAConfig=None,    # override the config read from the module (its shapes must match the weights)
