@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'DTYPE_BYTES', 'GQAConfigError', 'check_int', 'check_real', 'kind_label', 'check_bool', 'GQAConfig',
-           'patch_light', 'ModelPreset', 'list_presets', 'get_preset', 'dtype_name', 'kv_cache_bytes', 'fmt_bytes',
-           'KVCachePlan', 'kv_cache_plan', 'preset_rows', 'format_table', 'preset_table', 'plot_kv_cache', 'HeadPlan',
+           'ModelPreset', 'list_presets', 'get_preset', 'dtype_name', 'kv_cache_bytes', 'fmt_bytes', 'KVCachePlan',
+           'kv_cache_plan', 'preset_rows', 'format_table', 'preset_table', 'plot_kv_cache', 'HeadPlan',
            'valid_tp_sizes', 'head_plan', 'DeviceKVPlan', 'device_kv_plan', 'results_files']
 
 # %% ../nbs/00_config.ipynb #40dd8ddc
 import dataclasses, difflib, math, numbers, re
 from dataclasses import dataclass
+from fastcore.basics import patch
 
 # %% ../nbs/00_config.ipynb #533fdf3c
 class GQAConfigError(ValueError):
@@ -88,42 +89,33 @@ class GQAConfig:
         S(self, 'rope_theta', check_real('rope_theta', self.rope_theta, rule="a finite float > 0 or None", ok=lambda x: x > 0, optional=True))
         S(self, '_auto', tuple(auto))  # which defaults were derived, so `replace` can derive them again (not a field)
 
-# %% ../nbs/00_config.ipynb #b1304d1c
-def patch_light(f=None, *, as_prop:bool=False, cls_method:bool=False):
-    "Attach `f` to the class its first argument is annotated with (fastcore's `@patch`, standard library only); returns `f`."
-    if f is None: return lambda g: patch_light(g, as_prop=as_prop, cls_method=cls_method)
-    cls = f.__annotations__[f.__code__.co_varnames[0]]
-    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
-    setattr(cls, f.__name__, property(f) if as_prop else classmethod(f) if cls_method else f)
-    return f
-
 # %% ../nbs/00_config.ipynb #0a80bea0
-@patch_light(as_prop=True)
+@patch(as_prop=True)
 def group_size(self:GQAConfig) -> int: "Query heads per KV head."; return self.n_heads // self.n_kv_heads
-@patch_light(as_prop=True)
+@patch(as_prop=True)
 def is_mha(self:GQAConfig) -> bool: "One KV head per query head."; return self.n_kv_heads == self.n_heads
-@patch_light(as_prop=True)
+@patch(as_prop=True)
 def is_mqa(self:GQAConfig) -> bool: "A single KV head shared by all query heads."; return self.n_kv_heads == 1
-@patch_light(as_prop=True)
+@patch(as_prop=True)
 def kind(self:GQAConfig) -> str:
     "'MHA', 'MQA', or 'GQA-G' with G KV heads (groups), the paper's notation."
     return kind_label(self.n_heads, self.n_kv_heads)
-@patch_light(as_prop=True)
+@patch(as_prop=True)
 def kv_cache_reduction(self:GQAConfig) -> float: "How many times smaller the KV cache is than MHA's."; return self.n_heads / self.n_kv_heads
-@patch_light(as_prop=True)
+@patch(as_prop=True)
 def q_dim(self:GQAConfig) -> int: "Width of the query projection's output."; return self.n_heads * self.head_dim
-@patch_light(as_prop=True)
+@patch(as_prop=True)
 def kv_dim(self:GQAConfig) -> int: "Width of each of the key and value projections' outputs."; return self.n_kv_heads * self.head_dim
 
 # %% ../nbs/00_config.ipynb #4d97c510
-@patch_light
+@patch
 def num_parameters(self:GQAConfig) -> int:
     "Parameters of the q, k, v and o projections, biases included."
     b = int(self.qkv_bias)
     return (self.d_model*self.q_dim + b*self.q_dim + 2*(self.d_model*self.kv_dim + b*self.kv_dim)
             + self.q_dim*self.d_model + int(self.o_bias)*self.d_model)
 
-@patch_light
+@patch
 def _options(self:GQAConfig) -> list[str]:
     "The non-default options, as short strings."
     o = [] if self.causal else ['causal=False']
@@ -138,13 +130,13 @@ def _options(self:GQAConfig) -> list[str]:
     if self.rope_theta: o.append(f'rope_theta={_num(self.rope_theta)}')
     return o
 
-@patch_light
+@patch
 def __repr__(self:GQAConfig):
     return (f"GQAConfig({self.kind}: d_model={self.d_model}, n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}, "
             f"head_dim={self.head_dim}, group_size={self.group_size}, kv_cache_reduction={self.kv_cache_reduction:g}x, "
             f"params={self.num_parameters():,}" + ''.join(f', {o}' for o in self._options()) + ')')
 
-@patch_light
+@patch
 def _repr_markdown_(self:GQAConfig):
     rows = [('attention', f'**{self.kind}**'), ('d_model', self.d_model),
             ('query heads × head_dim', f'{self.n_heads} × {self.head_dim} = {self.q_dim}'),
@@ -154,17 +146,17 @@ def _repr_markdown_(self:GQAConfig):
     return '| GQAConfig | |\n|---|---|\n' + '\n'.join(f'| {k} | {v} |' for k,v in rows)
 
 # %% ../nbs/00_config.ipynb #9a2271a6
-@patch_light(cls_method=True)
+@patch(cls_method=True)
 def mha(cls:GQAConfig, d_model:int, n_heads:int, **kw) -> 'GQAConfig':
     "Multi-head attention: one KV head per query head."
     return cls(d_model, n_heads, n_heads, **kw)
-@patch_light(cls_method=True)
+@patch(cls_method=True)
 def mqa(cls:GQAConfig, d_model:int, n_heads:int, **kw) -> 'GQAConfig':
     "Multi-query attention: one KV head for all query heads."
     return cls(d_model, n_heads, 1, **kw)
 
 # %% ../nbs/00_config.ipynb #13ec45eb
-@patch_light
+@patch
 def kv_head_of(self:GQAConfig, q_head:int) -> int:
     "The KV head that query head `q_head` reads: `q_head // group_size` (contiguous groups)."
     q = check_int('q_head', q_head, minimum=0)
@@ -172,7 +164,7 @@ def kv_head_of(self:GQAConfig, q_head:int) -> int:
     return q // self.group_size
 
 # %% ../nbs/00_config.ipynb #1aa5eb1c
-@patch_light
+@patch
 def replace(self:GQAConfig, **changes) -> 'GQAConfig':
     "A new, validated config with `changes`; `head_dim` and `scale` left to default are derived again."
     for f in getattr(self, '_auto', ()): changes.setdefault(f, None)
