@@ -237,7 +237,9 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
     out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     for i0, i1, tiles in pb.plan:
-        if not tiles: continue                                    # no key visible: output 0, LSE -inf
+        if not tiles:                                             # no key visible: output 0, LSE -inf (or the sink's logit)
+            if pb.sinks is not None: lse[:, :, i0:i1] = xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
+            continue
         n, qs, o = i1 - i0, pb.queries(i0, i1), None
         if len(tiles) == 1 and not want_lse:                      # one tile: a plain softmax
             s, _ = pb.logits(qs, i0, i1, *tiles[0])
