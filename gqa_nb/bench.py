@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_bench.ipynb #e66d7768
 from __future__ import annotations
-import argparse, contextlib, datetime, json, os, platform, sys, time, tracemalloc, warnings
+import contextlib, datetime, json, os, platform, sys, time, tracemalloc, warnings
 import numpy as np
 import torch, torch.nn.functional as F
 from .attention import gqa_attention
@@ -12,8 +12,8 @@ from .attention import gqa_attention
 # %% auto #0
 __all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'NO_BACKWARD_CPU', 'NOT_TRAINED', 'SCORES_IMPLS',
            'SCORES_BUDGET', 'SDPA_BACKENDS', 'case_facts', 'repeat_kv', 'hf_eager_attention', 'make_impls',
-           'peak_extra_bytes', 'machine_probes', 'time_interleaved', 'run_bench', 'fastest_peer', 'format_table',
-           'plot_bench', 'bench_parser', 'bench_from_args', 'bench_main']
+           'peak_extra_bytes', 'machine_probes', 'time_interleaved', 'run_bench', 'fastest_peer', 'bench_report',
+           'plot_bench']
 
 # %% ../nbs/10_bench.ipynb #6b368b0a
 CASES = dict(decode=dict(B=8, Hq=32, Hkv=8, L=1, S=4096, E=128, causal=False),
@@ -44,7 +44,7 @@ def case_facts(c:dict, elt:int=4) -> dict:
     return dict(kv_bytes=2 * B * Hkv * S * E * elt, score_bytes=B * Hq * L * S * elt, pairs=pairs,
                 flops=int(work * 4 * B * Hq * E * pairs), full_flops=int(work * 4 * B * Hq * L * S * E))
 
-# %% ../nbs/10_bench.ipynb #7988028c
+# %% ../nbs/10_bench.ipynb #6b0eef3a
 def repeat_kv(x, n_rep:int):
     "HF transformers' `repeat_kv`: `(B, Hkv, S, E)` → `(B, Hkv·n_rep, S, E)`, each KV head copied `n_rep` times."
     if n_rep == 1: return x
@@ -60,6 +60,7 @@ def hf_eager_attention(q, k, v, causal_mask=None):
     w = torch.softmax(w, dim=-1, dtype=torch.float32).to(q.dtype)
     return torch.matmul(w, v)
 
+# %% ../nbs/10_bench.ipynb #5cdbc86e
 SDPA_BACKENDS = dict(sdpa_flash="FLASH_ATTENTION", sdpa_efficient="EFFICIENT_ATTENTION", sdpa_cudnn="CUDNN_ATTENTION", sdpa_math="MATH")
 
 def _sdpa_backend(q, k, v, causal:bool, backend:str):
@@ -75,6 +76,7 @@ def _flex_peer(q, k, v, causal:bool):
     bm = create_block_mask(lambda b, h, qi, ki: ki <= qi, None, None, L, S, device=q.device) if causal else None
     return lambda: flex_attention_fn()(q, k, v, block_mask=bm, enable_gqa=q.shape[1] != k.shape[1])
 
+# %% ../nbs/10_bench.ipynb #9f6efc6e
 def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
     "Zero-argument callables, one per implementation name, for the inputs q, k, v (torch tensors)."
     G, (L, S) = q.shape[1] // k.shape[1], (q.shape[2], k.shape[2])
@@ -92,6 +94,7 @@ def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
         gqa_nb_numpy=lambda: gqa_attention(qn, kn, vn, is_causal=causal))
     return {n: all_[n] for n in impls}
 
+# %% ../nbs/10_bench.ipynb #606ea5df
 def _compile_room(n:int=64):
     "A context in which FlexAttention can compile every structure the bench times (past torch's recompile limit, 8 by default, it would run uncompiled)."
     import torch._dynamo
@@ -184,12 +187,14 @@ def time_interleaved(fns:dict,          # {name: zero-argument callable}
             times[n].append(_timed(f, sync))
     return times
 
-# %% ../nbs/10_bench.ipynb #bd78478e
+# %% ../nbs/10_bench.ipynb #eb724c0d
+from .config import check_int
+
 def _check_args(quick, device, reps, cases, impls):
     if not isinstance(quick, (bool, np.bool_)): raise ValueError(f"quick={quick!r} must be True or False")
     if device not in ("cpu", "cuda"): raise ValueError(f"device={device!r} must be 'cpu' or 'cuda'")
     if device == "cuda" and not torch.cuda.is_available(): raise ValueError("device='cuda' but torch.cuda.is_available() is False: no CUDA device here")
-    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 5: raise ValueError(f"reps={reps!r} must be an int >= 5 (the bench reports a median of at least 5)")
+    check_int("reps", reps, minimum=5, err=ValueError)   # the bench reports a median of at least 5
     cases = list(DEFAULT_CASES) if cases is None else ([cases] if isinstance(cases, str) else list(cases))
     bad = [c for c in cases if c not in CASES]
     if bad or not cases: raise ValueError(f"cases={cases!r}: unknown case {bad[0] if bad else None!r}; the cases are {', '.join(CASES)}")
@@ -207,6 +212,7 @@ def _device_name(device):
     except (OSError, StopIteration): pass
     return f"cpu: {model} ({os.cpu_count()} logical cores)"
 
+# %% ../nbs/10_bench.ipynb #e5c79c1b
 def _training(fns:dict, q, k, v, device:str, skipped:dict, case:str, gen) -> dict:
     "Each implementation as one forward and backward: `() -> (dq, dk, dv)` for a fixed random `dout`; those with no backward here are skipped."
     dout = torch.randn(q.shape, generator=gen).to(q.device, q.dtype)
@@ -217,6 +223,79 @@ def _training(fns:dict, q, k, v, device:str, skipped:dict, case:str, gen) -> dic
         else: out[n] = lambda f=f: torch.autograd.grad(f(), (q, k, v), dout)
     return out
 
+# %% ../nbs/10_bench.ipynb #530bebda
+def _case_inputs(c:dict, device:str, dtype:str, seed:int) -> tuple:
+    "Seeded `(q, k, v, generator)` for case `c`; q, k, v require gradients in a training case."
+    gen = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(c["B"], h, n, c["E"], generator=gen).to(device, getattr(torch, dtype)).requires_grad_(bool(c.get("train")))
+               for h, n in ((c["Hq"], c["L"]), (c["Hkv"], c["S"]), (c["Hkv"], c["S"])))
+    return q, k, v, gen
+
+def _runnable(case:str, fns:dict, device:str, dtype:str, sync, skipped:dict) -> dict:
+    "{name: seconds of its first call, compiles included}; a forced SDPA backend that cannot run here leaves `fns` and is noted in `skipped`."
+    first = {}
+    for n in list(fns):
+        first[n], why = _first_call(n, fns[n], sync)
+        if why: del fns[n], first[n]; skipped[f"{case}/{n}"] = f"SDPA's {SDPA_BACKENDS[n]} backend does not run here ({device}, {dtype}): {why}"
+    return first
+
+def _errors_vs_sdpa(case:str, fns:dict, device:str, dtype:str, train:bool) -> dict:
+    "{name: max |error| against `sdpa_gqa`} of the outputs (or of the three gradients); RuntimeError rather than timing a wrong answer."
+    ref = fns["sdpa_gqa"]()
+    errs, tol = {}, (1e-4 if dtype == "float32" else 3e-2) * (10 if train else 1)   # gradients sum over many keys
+    for n, f in fns.items():
+        outs, refs = (f(), ref) if train else ((f(),), (ref,))
+        for o, r in zip(outs, refs):
+            o = torch.as_tensor(o).to(device, r.dtype)
+            errs[n] = max(errs.get(n, 0.0), float((o.float() - r.float()).abs().max()))
+            if not torch.allclose(o.float(), r.float(), atol=tol, rtol=tol):
+                raise RuntimeError(f"{n} differs from sdpa_gqa on {case}: max |error| {errs[n]:.2e}; not timing a wrong answer")
+    return errs
+
+# %% ../nbs/10_bench.ipynb #e2efbb34
+def _case_records(case:str, facts:dict, times:dict, first:dict, peaks:dict, errs:dict, limit:float) -> list:
+    "One record per implementation timed on `case`: times, ratios, rates and their fraction of the machine's `limit`, memory, error."
+    med = {n: float(np.median(t)) for n, t in times.items()}
+    mem = BOUND[case] == "memory"
+    basis = "kv_bytes" if mem else "score_bytes"
+    peer_s = min(med[p] for p in first if p in PEERS)
+    records = []
+    for n in first:
+        gbps, gflops = facts["kv_bytes"] / med[n] / 1e9, facts["flops"] / med[n] / 1e9
+        records.append(dict(case=case, impl=n, median_ms=round(med[n] * 1e3, 3), min_ms=round(min(times[n]) * 1e3, 3),
+                            first_call_ms=round(first[n] * 1e3, 1),
+                            ratio_vs_sdpa=round(med[n] / med["sdpa_gqa"], 3),
+                            ratio_vs_fastest_peer=round(med[n] / peer_s, 3), gbps=round(gbps, 2), gflops=round(gflops, 2),
+                            fraction_of_machine=round((gbps if mem else gflops) / limit, 3),
+                            peak_extra_bytes=int(peaks[n]), peak_extra_frac=round(peaks[n] / facts[basis], 4), peak_extra_basis=basis,
+                            max_abs_err=errs[n], times_ms=[round(t * 1e3, 3) for t in times[n]]))
+    return records
+
+# %% ../nbs/10_bench.ipynb #ef0fdfa6
+def _bench_case(case:str, c:dict, impls:list, meta:dict, *, device:str, dtype:str, reps:int, pause:float, sync, quick:bool, seed:int, log) -> list:
+    "Check, measure and time every implementation on one case: its records; its facts go to `meta['cases']`, what was skipped to `meta['skipped']`."
+    facts = case_facts(c, 4 if dtype == "float32" else 2)
+    with torch.set_grad_enabled(bool(c.get("train"))), _compile_room():
+        q, k, v, gen = _case_inputs(c, device, dtype, seed)
+        here = [i for i in impls if not (i in SCORES_IMPLS and facts["score_bytes"] > SCORES_BUDGET)]
+        for i in set(impls) - set(here): meta["skipped"][f"{case}/{i}"] = f"would hold all {facts['score_bytes'] / 2**30:.0f} GiB of scores"
+        fns = make_impls(q, k, v, c["causal"], here)
+        if c.get("train"): fns = _training(fns, q, k, v, device, meta["skipped"], case, gen)
+        first = _runnable(case, fns, device, dtype, sync, meta["skipped"])
+        errs = _errors_vs_sdpa(case, fns, device, dtype, bool(c.get("train")))
+        log(f"{case}: correct; measuring memory")
+        peaks = {n: peak_extra_bytes(f, "numpy" if n == "gqa_nb_numpy" else "cuda" if device == "cuda" else "torch") for n, f in fns.items()}
+        probes = {p: fw for p, fw in machine_probes(device, quick).items()
+                  if p.startswith(("copy", "read") if BOUND[case] == "memory" else "matmul")}
+        log(f"{case}: timing {len(fns)} implementations and {len(probes)} probes, {reps} rounds")
+        times = time_interleaved({**fns, **{p: f for p, (f, _) in probes.items()}}, reps, sync, pause)
+    rates = {p: work / float(np.median(times[p])) / 1e9 for p, (_, work) in probes.items()}
+    limit = max(r for p, r in rates.items() if not p.startswith("read"))
+    meta["cases"][case] = dict(shape=c, **facts, bound=BOUND[case], **{f"{p}_{'gflops' if p.startswith('matmul') else 'gbps'}": round(r, 2) for p, r in rates.items()},
+                               **({"copy_gbps": round(limit, 2)} if BOUND[case] == "memory" else {"matmul_gflops": round(limit, 2)}))
+    return _case_records(case, facts, times, first, peaks, errs, limit)
+
+# %% ../nbs/10_bench.ipynb #da8e0028
 def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a smoke test)
               device:str="cpu",     # "cpu" or "cuda" (torch implementations on the GPU; numpy is skipped)
               reps:int=None,        # timed rounds (>= 5); default 7, or 5 with `quick`
@@ -235,7 +314,6 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
         impls.remove("gqa_nb_numpy"); skipped["gqa_nb_numpy"] = "numpy runs float32 on the CPU only here"
     pause = (0.0 if device == "cuda" else 0.02 if quick else 0.1) if pause is None else pause
     sync = torch.cuda.synchronize if device == "cuda" else None
-    log = log or (lambda s: None)
     table = QUICK_CASES if quick else CASES
     start, t_start = _cpu_jiffies(), time.perf_counter()
     meta = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), torch=torch.__version__,
@@ -244,52 +322,8 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
                 dtype=dtype, no_grad=not any(table[n].get("train") for n in cases), cases={}, skipped=skipped)
     records = []
     for name in cases:
-        c = table[name]; facts = case_facts(c, 4 if dtype == "float32" else 2)
-        with torch.set_grad_enabled(bool(c.get("train"))), _compile_room():
-            gen = torch.Generator().manual_seed(seed)
-            q, k, v = (torch.randn(c["B"], h, n, c["E"], generator=gen).to(device, getattr(torch, dtype)).requires_grad_(bool(c.get("train")))
-                       for h, n in ((c["Hq"], c["L"]), (c["Hkv"], c["S"]), (c["Hkv"], c["S"])))
-            here = [i for i in impls if not (i in SCORES_IMPLS and facts["score_bytes"] > SCORES_BUDGET)]
-            for i in set(impls) - set(here): meta["skipped"][f"{name}/{i}"] = f"would hold all {facts['score_bytes'] / 2**30:.0f} GiB of scores"
-            fns = make_impls(q, k, v, c["causal"], here)
-            if c.get("train"): fns = _training(fns, q, k, v, device, meta["skipped"], name, gen)
-            first = {}
-            for n in list(fns):                           # the first call, compile included (FlexAttention compiles here)
-                first[n], why = _first_call(n, fns[n], sync)
-                if why: del fns[n], first[n]; meta["skipped"][f"{name}/{n}"] = f"SDPA's {SDPA_BACKENDS[n]} backend does not run here ({device}, {dtype}): {why}"
-            ref = fns["sdpa_gqa"]()
-            errs, tol = {}, (1e-4 if dtype == "float32" else 3e-2) * (10 if c.get("train") else 1)   # gradients sum over many keys
-            for n, f in fns.items():
-                outs, refs = (f(), ref) if c.get("train") else ((f(),), (ref,))
-                for o, r in zip(outs, refs):
-                    o = torch.as_tensor(o).to(device, r.dtype)
-                    errs[n] = max(errs.get(n, 0.0), float((o.float() - r.float()).abs().max()))
-                    if not torch.allclose(o.float(), r.float(), atol=tol, rtol=tol):
-                        raise RuntimeError(f"{n} differs from sdpa_gqa on {name}: max |error| {errs[n]:.2e}; not timing a wrong answer")
-            del outs, refs, ref
-            log(f"{name}: correct; measuring memory")
-            peaks = {n: peak_extra_bytes(f, "numpy" if n == "gqa_nb_numpy" else "cuda" if device == "cuda" else "torch") for n, f in fns.items()}
-            probes = {p: fw for p, fw in machine_probes(device, quick).items()
-                      if p.startswith(("copy", "read") if BOUND[name] == "memory" else "matmul")}
-            log(f"{name}: timing {len(fns)} implementations and {len(probes)} probes, {reps} rounds")
-            times = time_interleaved({**fns, **{p: f for p, (f, _) in probes.items()}}, reps, sync, pause)
-            med = {n: float(np.median(t)) for n, t in times.items()}
-            rates = {p: work / med[p] / 1e9 for p, (_, work) in probes.items()}
-            limit = max(r for p, r in rates.items() if not p.startswith("read"))
-            meta["cases"][name] = dict(shape=c, **facts, bound=BOUND[name], **{f"{p}_{'gflops' if p.startswith('matmul') else 'gbps'}": round(r, 2) for p, r in rates.items()},
-                                       **({"copy_gbps": round(limit, 2)} if BOUND[name] == "memory" else {"matmul_gflops": round(limit, 2)}))
-            for n in fns:
-                gbps, gflops = facts["kv_bytes"] / med[n] / 1e9, facts["flops"] / med[n] / 1e9
-                basis = facts["kv_bytes"] if BOUND[name] == "memory" else facts["score_bytes"]
-                records.append(dict(case=name, impl=n, median_ms=round(med[n] * 1e3, 3), min_ms=round(min(times[n]) * 1e3, 3),
-                                    first_call_ms=round(first[n] * 1e3, 1),
-                                    ratio_vs_sdpa=round(med[n] / med["sdpa_gqa"], 3),
-                                    ratio_vs_fastest_peer=round(med[n] / min(med[p] for p in fns if p in PEERS), 3), gbps=round(gbps, 2), gflops=round(gflops, 2),
-                                    fraction_of_machine=round((gbps if BOUND[name] == "memory" else gflops) / limit, 3),
-                                    peak_extra_bytes=int(peaks[n]), peak_extra_frac=round(peaks[n] / basis, 4),
-                                    peak_extra_basis="kv_bytes" if BOUND[name] == "memory" else "score_bytes",
-                                    max_abs_err=errs[n], times_ms=[round(t * 1e3, 3) for t in times[n]]))
-            del q, k, v, fns
+        records += _bench_case(name, table[name], impls, meta, device=device, dtype=dtype, reps=reps, pause=pause, sync=sync,
+                               quick=quick, seed=seed, log=log or (lambda s: None))
     wall = time.perf_counter() - t_start
     meta.update(wall_s=round(wall, 1), other_load=_other_load(start, _cpu_jiffies(), wall), loadavg=list(os.getloadavg()) if hasattr(os, "getloadavg") else None)
     return dict(meta=meta, records=records)
@@ -301,8 +335,8 @@ def fastest_peer(result:dict, case:str) -> tuple:
     "(name, median ms) of the fastest peer (`PEERS`) timed on `case`."
     return min(((r["impl"], r["median_ms"]) for r in result["records"] if r["case"] == case and r["impl"] in PEERS), key=lambda x: x[1])
 
-def format_table(result:dict) -> str:
-    "The bench result as a readable text table."
+def bench_report(result:dict) -> str:
+    "A bench result as readable text: a header, then per case its shape and the machine's limit, the fastest peer, and a table of the implementations."
     m, recs = result["meta"], result["records"]
     head = (f"gqa_nb bench · {m['date']} · torch {m['torch']} · numpy {m['numpy']} · {m['threads']} torch threads · {m['device']}"
             f" · {'quick shapes' if m['quick'] else 'full shapes'} · median of {m['reps']}")
@@ -348,58 +382,3 @@ def plot_bench(result:dict, ax=None):
     ax.set_title(f"{'quick shapes' if m['quick'] else ', '.join(cases)} · {m['dtype']} · {m['device']} · torch {m['torch']}", fontsize=9)
     ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)   # below the axes, clear of the bars
     return ax
-
-# %% ../nbs/10_bench.ipynb #34f3d5f4
-from pathlib import Path
-from .config import results_files
-
-class _Parser(argparse.ArgumentParser):
-    "Errors as one line on stderr and exit status 2."
-    def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
-
-def _reps(s):
-    try: n = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
-    if n < 5: raise argparse.ArgumentTypeError(f"{s!r}: the bench takes the median of at least 5 repetitions")
-    return n
-
-def bench_parser(prog:str="gqa-nb bench", parser=None):
-    "The arguments of `gqa-nb bench`, on a new parser (or added to `parser`, e.g. a subcommand's)."
-    p = parser or _Parser(prog=prog, description="Time gqa_nb against PyTorch SDPA on a decode and a causal prefill case (Hq=32, Hkv=8, E=128).")
-    p.add_argument("--quick", action="store_true", help="scaled-down shapes that run in seconds (a smoke test, not a measurement)")
-    p.add_argument("--json", metavar="PATH", nargs="?", const="", default=None,
-                   help="also write the result as JSON: to PATH (a file, or bench.json in a folder), or with no PATH to bench.json in a fresh "
-                        "folder gqa_nb-bench-<UTC time> in the current directory")
-    p.add_argument("--overwrite", action="store_true", help="let --json replace an existing file (a --quick result never replaces a full one)")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the torch implementations run")
-    p.add_argument("--reps", type=_reps, default=None, help="timed rounds, at least 5 (default 7; 5 with --quick)")
-    p.add_argument("--cases", nargs="+", choices=list(CASES), default=None, help="which cases (default: decode prefill)")
-    p.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="element type of q, k, v (default float32)")
-    return p
-
-def _json_target(path:str, quick:bool, overwrite:bool) -> Path:
-    "Where `--json` writes: checked before the bench runs (see `results_files`)."
-    p = Path(path) if path else None
-    if p is None or p.is_dir(): return results_files(p, ["bench.json"], "bench", overwrite=overwrite, quick=quick)["bench.json"]
-    return results_files(p.parent, [p.name], "bench", overwrite=overwrite, quick=quick)[p.name]
-
-def bench_from_args(args) -> int:
-    "Run the bench for parsed arguments (see `bench_parser`); print the table; 0, or 2 on a bad setting."
-    try: target = None if args.json is None else _json_target(args.json, args.quick, getattr(args, "overwrite", False))
-    except OSError as e:
-        print(f"gqa-nb bench: error: --json: {e}", file=sys.stderr); return 2
-    try: result = run_bench(quick=args.quick, device=args.device, reps=args.reps, cases=args.cases, dtype=args.dtype,
-                            log=lambda s: print(s, file=sys.stderr, flush=True))
-    except ValueError as e:
-        print(f"gqa-nb bench: error: {e}", file=sys.stderr); return 2
-    print(format_table(result))
-    if target is not None:
-        with open(target, "w") as f: json.dump(result, f, indent=1)
-        print(f"wrote {target}", file=sys.stderr)
-    return 0
-
-def bench_main(argv=None) -> int:
-    "`gqa-nb bench [--quick] [--json PATH] [--device cpu|cuda] [--reps N] [--cases ...]`; returns the exit status."
-    try: args = bench_parser().parse_args(argv)
-    except SystemExit as e: return e.code if isinstance(e.code, int) else 2
-    return bench_from_args(args)

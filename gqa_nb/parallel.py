@@ -11,7 +11,8 @@ from torch.autograd.function import once_differentiable
 from torch.distributed.device_mesh import init_device_mesh, DeviceMesh
 from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
-from .config import GQAConfig, HeadPlan, head_plan, valid_tp_sizes
+from fastcore.basics import patch
+from .config import GQAConfig, HeadPlan, check_int, head_plan, valid_tp_sizes
 from .executor import allowed, array_namespace
 from .fastpath import merge_partials
 from .attention import gqa_attention, gqa_attention_backward
@@ -19,9 +20,9 @@ from .layer import GQAttention
 
 # %% auto #0
 __all__ = ['WorkerError', 'run_workers', 'head_meshes', 'TPAttention', 'tensor_parallel_hf', 'zigzag_layout', 'ring_attention',
-           'allgather_attention', 'traffic_table', 'ShardedKVCache', 'parallel_main']
+           'allgather_attention', 'traffic_table', 'ShardedKVCache', 'parallel_demo']
 
-# %% ../nbs/12_parallel.ipynb #e4fed6ba
+# %% ../nbs/12_parallel.ipynb #82c434cc
 class WorkerError(RuntimeError):
     "A worker process raised, died or ran past its deadline; the message names the rank and carries its traceback."
 
@@ -37,6 +38,7 @@ def _entry(rank, fn, world, store, outdir, timeout, args):
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
 
+# %% ../nbs/12_parallel.ipynb #a4108b3e
 def _first_failure(d:str, world:int, name:str, e:Exception) -> WorkerError:
     "The failure that came first: when one rank fails, its peers' collectives fail after it, and those are not the cause."
     errs = {}
@@ -48,13 +50,14 @@ def _first_failure(d:str, world:int, name:str, e:Exception) -> WorkerError:
     after = sorted(set(errs) - {r})
     return WorkerError(f"{name}: rank {r} of {world} failed" + (f" (then ranks {after}, waiting on it)" if after else "") + f":\n{errs[r][1]}")
 
+# %% ../nbs/12_parallel.ipynb #ac825df4
 def run_workers(fn,                 # fn(rank, world, *args) -> a result torch.save can store; runs in every process
                 world:int,          # number of processes (ranks)
                 *args,              # passed to every `fn` (forked, not pickled)
                 timeout:float=60.0, # seconds for the whole run, and for each collective inside it
                ) -> list:
     "Run `fn` in `world` forked processes joined in one gloo process group; return their results, by rank."
-    if isinstance(world, bool) or not isinstance(world, int) or world < 1: raise ValueError(f"world={world!r} must be a positive int")
+    check_int("world", world, err=ValueError)
     name = getattr(fn, "__name__", repr(fn))
     quiet = logging.getLogger("torch.multiprocessing.spawn")   # it logs each process it stops; the WorkerError says what happened
     level = quiet.level; quiet.setLevel(logging.ERROR)
@@ -176,8 +179,7 @@ def zigzag_layout(n:int,      # sequence length
                   world:int,  # ranks
                  ) -> list[torch.Tensor]:
     "Absolute positions each rank holds: `n` cut in `2·world` near-equal chunks, rank `r` holding chunks `r` and `2·world-1-r`."
-    for name, v in (("n", n), ("world", world)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be a positive int")
+    for name, v in (("n", n), ("world", world)): check_int(name, v, err=ValueError)
     c = 2 * world
     if n < c: raise ValueError(f"zigzag sharding of n={n} tokens over world={world} ranks needs n >= 2·world = {c}")
     sizes = [n // c + (i < n % c) for i in range(c)]
@@ -199,7 +201,7 @@ def _block_mask(q_pos, k_pos, is_causal, window):
     "Bool (L, S) mask by absolute positions, or None when every key is visible."
     return allowed(q_pos[:, None], k_pos[None, :], window) if (is_causal or window is not None) else None
 
-def _count(traffic, t, group:int, phase:str=""):
+def _add_traffic(traffic, t, group:int, phase:str=""):
     "Add the bytes of sending `t` to `traffic[phase + 'sent_bytes']`, and `group` times that to `traffic[phase + 'mha_bytes']`."
     if traffic is None: return
     b = t.numel() * t.element_size()
@@ -221,7 +223,7 @@ def _ring_forward(q, k, v, layout, rank, world, is_causal, window, softcap, scal
         if step < world - 1:  # start passing the block on before computing with it
             nxt = (src - 1) % world
             buf, reqs = _pass_on(kv, len(layout[nxt]), tag=0)
-            _count(traffic, kv, group)
+            _add_traffic(traffic, kv, group)
         mask = _block_mask(q_pos, layout[src].to(q.device), is_causal, window)
         if mask is None or bool(mask.any()):
             o, l = gqa_attention(q, kv[0], kv[1], attn_mask=mask, scale=scale, softcap=softcap, return_lse=True)
@@ -271,7 +273,7 @@ class _GatherKV(torch.autograd.Function):
         kv = torch.cat([kv, kv.new_zeros(kv.shape[:3] + (max(ctx.lens) - kv.shape[3], kv.shape[4]))], 3)
         parts = [torch.empty_like(kv) for _ in layout]
         dist.all_gather(parts, kv)
-        for _ in range(len(layout) - 1): _count(traffic, kv, group)   # each block reaches the world - 1 other ranks
+        for _ in range(len(layout) - 1): _add_traffic(traffic, kv, group)   # each block reaches the world - 1 other ranks
         return torch.cat([p[:, :, :, :n] for p, n in zip(parts, ctx.lens)], 3)
     @staticmethod
     @once_differentiable
@@ -280,7 +282,7 @@ class _GatherKV(torch.autograd.Function):
         parts = [pad(d) for d in dkv.split(ctx.lens, 3)]                # every rank's gradient for every rank's keys
         mine = torch.empty_like(parts[0])
         dist.reduce_scatter(mine, parts)                                  # summed over ranks; each keeps its own keys'
-        for _ in range(len(parts) - 1): _count(ctx.traffic, mine, ctx.group, "backward_")
+        for _ in range(len(parts) - 1): _add_traffic(ctx.traffic, mine, ctx.group, "backward_")
         return mine[:, :, :, :ctx.lens[ctx.rank]], None, None, None
 
 # %% ../nbs/12_parallel.ipynb #97ac74ed
@@ -318,7 +320,7 @@ def _ring_backward(q, k, v, out, lse, dout, layout, rank, world, is_causal, wind
         nxt = (src - 1) % world
         if step < world - 1:
             buf, reqs = _pass_on(kv, len(layout[nxt]), tag=0)
-            _count(traffic, kv, group, "backward_")
+            _add_traffic(traffic, kv, group, "backward_")
         mask = _block_mask(q_pos, layout[src].to(q.device), is_causal, window)
         grads = gqa_attention_backward(q, kv[0], kv[1], out, lse, dout, attn_mask=mask, scale=scale, softcap=softcap) if mask is None or bool(mask.any()) else None
         for r in d_reqs: r.wait()            # this block's dK/dV from the ranks it visited before
@@ -326,7 +328,7 @@ def _ring_backward(q, k, v, out, lse, dout, layout, rank, world, is_causal, wind
         if grads is not None: dq += grads[0]; d[0] += grads[1]; d[1] += grads[2]
         if world > 1:                        # on to the block's next visitor; after the last step, home to its owner
             d_in, d_reqs = _pass_on(d, len(layout[nxt]), tag=1)
-            _count(traffic, d, group, "backward_")
+            _add_traffic(traffic, d, group, "backward_")
         else: d_in = d
         if step < world - 1:
             for r in reqs: r.wait()
@@ -334,7 +336,7 @@ def _ring_backward(q, k, v, out, lse, dout, layout, rank, world, is_causal, wind
     for r in d_reqs: r.wait()
     return dq.to(q.dtype), d_in[0].to(k.dtype), d_in[1].to(v.dtype)
 
-# %% ../nbs/12_parallel.ipynb #e3c577f2
+# %% ../nbs/12_parallel.ipynb #f822b850
 class ShardedKVCache:
     "This rank's share of a KV cache split along the sequence: the token at position `p` lives on rank `p % world`."
     def __init__(self, batch:int,            # sequences
@@ -348,38 +350,42 @@ class ShardedKVCache:
         self.k = torch.zeros(batch, n_kv_heads, 0, head_dim, dtype=dtype, device=device)
         self.v, self.positions = self.k.clone(), torch.zeros(0, dtype=torch.int64, device=device)
 
-    def append(self, k_new:torch.Tensor,     # keys of the new tokens (batch, n_kv_heads, L, head_dim), the same on every rank
-               v_new:torch.Tensor,           # their values
-               positions:torch.Tensor):      # (L,) absolute positions of the new tokens
-        "Keep the new tokens that belong to this rank; drop keys that no later query can see through the window."
-        if k_new.shape[2] != len(positions) or v_new.shape != k_new.shape:
-            raise ValueError(f"k_new {tuple(k_new.shape)}, v_new {tuple(v_new.shape)} and {len(positions)} positions must agree")
-        mine = positions % self.world == self.rank
-        self.k, self.v = torch.cat([self.k, k_new[:, :, mine]], 2), torch.cat([self.v, v_new[:, :, mine]], 2)
-        self.positions = torch.cat([self.positions, positions[mine]])
-        if self.window is not None and len(positions):
-            keep = self.positions > positions.min() - self.window
-            self.k, self.v, self.positions = self.k[:, :, keep], self.v[:, :, keep], self.positions[keep]
-        return self
+# %% ../nbs/12_parallel.ipynb #23d7b8f0
+@patch
+def append(self:ShardedKVCache, k_new:torch.Tensor,     # keys of the new tokens (batch, n_kv_heads, L, head_dim), the same on every rank
+           v_new:torch.Tensor,           # their values
+           positions:torch.Tensor):      # (L,) absolute positions of the new tokens
+    "Keep the new tokens that belong to this rank; drop keys that no later query can see through the window."
+    if k_new.shape[2] != len(positions) or v_new.shape != k_new.shape:
+        raise ValueError(f"k_new {tuple(k_new.shape)}, v_new {tuple(v_new.shape)} and {len(positions)} positions must agree")
+    mine = positions % self.world == self.rank
+    self.k, self.v = torch.cat([self.k, k_new[:, :, mine]], 2), torch.cat([self.v, v_new[:, :, mine]], 2)
+    self.positions = torch.cat([self.positions, positions[mine]])
+    if self.window is not None and len(positions):
+        keep = self.positions > positions.min() - self.window
+        self.k, self.v, self.positions = self.k[:, :, keep], self.v[:, :, keep], self.positions[keep]
+    return self
 
-    def attend(self, q:torch.Tensor,         # queries (batch, Hq, L, head_dim), the same on every rank
-               q_pos:torch.Tensor,           # (L,) their absolute positions
-               *, scale:float=None, softcap:float=None,
-               traffic:dict=None,            # if given, gets the all-gather's `sent_bytes` added
-              ) -> torch.Tensor:
-        "Attention of `q` over the whole (sharded) cache, the same on every rank: local attention, one all-gather, an LSE merge."
-        B, Hq, L, _ = q.shape
-        if self.positions.numel():
-            o, l = gqa_attention(q, self.k, self.v, attn_mask=allowed(q_pos[:, None], self.positions[None, :], self.window),
-                                 scale=scale, softcap=softcap, return_lse=True)
-        else: o, l = q.new_zeros(B, Hq, L, self.v.shape[-1]), q.new_full((B, Hq, L), float("-inf"))
-        part = torch.cat([o, l[..., None]], -1)
-        parts = [torch.empty_like(part) for _ in range(self.world)]
-        dist.all_gather(parts, part)
-        for _ in range(self.world - 1): _count(traffic, part, 1)
-        return merge_partials(array_namespace(q), [p[..., :-1] for p in parts], [p[..., -1] for p in parts])[0]
+# %% ../nbs/12_parallel.ipynb #c12184f4
+@patch
+def attend(self:ShardedKVCache, q:torch.Tensor,         # queries (batch, Hq, L, head_dim), the same on every rank
+           q_pos:torch.Tensor,           # (L,) their absolute positions
+           *, scale:float=None, softcap:float=None,
+           traffic:dict=None,            # if given, gets the all-gather's `sent_bytes` added
+          ) -> torch.Tensor:
+    "Attention of `q` over the whole (sharded) cache, the same on every rank: local attention, one all-gather, an LSE merge."
+    B, Hq, L, _ = q.shape
+    if self.positions.numel():
+        o, l = gqa_attention(q, self.k, self.v, attn_mask=allowed(q_pos[:, None], self.positions[None, :], self.window),
+                             scale=scale, softcap=softcap, return_lse=True)
+    else: o, l = q.new_zeros(B, Hq, L, self.v.shape[-1]), q.new_full((B, Hq, L), float("-inf"))
+    part = torch.cat([o, l[..., None]], -1)
+    parts = [torch.empty_like(part) for _ in range(self.world)]
+    dist.all_gather(parts, part)
+    for _ in range(self.world - 1): _add_traffic(traffic, part, 1)
+    return merge_partials(array_namespace(q), [p[..., :-1] for p in parts], [p[..., -1] for p in parts])[0]
 
-# %% ../nbs/12_parallel.ipynb #8abae438
+# %% ../nbs/12_parallel.ipynb #ae3e8c46
 def _demo_worker(rank, world, layer, x, q, k, v, dout, window):
     "Everything `gqa-nb parallel` runs on one rank."
     out = {}
@@ -395,53 +401,53 @@ def _demo_worker(rank, world, layer, x, q, k, v, dout, window):
         out[name], out[name + "_grads"] = y.detach(), [t.grad for t in shard]
     return out
 
-def parallel_main(argv:list[str]|None=None, # arguments after `gqa-nb parallel`
-                  echo=print,               # where to print
-                 ) -> int:
-    "`gqa-nb parallel`: run tensor and context parallel attention on local gloo processes and compare with one device."
-    from gqa_nb.cli import _Parser   # one-line errors, as every gqa-nb command
-    p = _Parser(prog="gqa-nb parallel", description="Run tensor-parallel and context-parallel GQA on local gloo "
-                                "processes (CPU, no GPU needed) and compare every rank with one device.")
-    p.add_argument("--world", type=int, default=4, help="processes (default 4)")
-    p.add_argument("--heads", type=int, default=8, help="query heads (default 8)")
-    p.add_argument("--kv-heads", type=int, default=2, help="KV heads (default 2)")
-    p.add_argument("--head-dim", type=int, default=16, help="head dimension (default 16)")
-    p.add_argument("--seq", type=int, default=37, help="tokens (default 37)")
-    p.add_argument("--window", type=int, default=None, help="sliding window (default: none, plain causal)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds before the run is stopped (default 60)")
-    try: a = p.parse_args(argv)
-    except SystemExit as e: return e.code if isinstance(e.code, int) else 2
-    try:
-        cfg = GQAConfig(a.heads * a.head_dim, a.heads, a.kv_heads, head_dim=a.head_dim, rope_theta=10000.0, sliding_window=a.window)
-        zigzag_layout(a.seq, a.world)
-    except ValueError as e:
-        echo(f"gqa-nb parallel: error: {e}", file=sys.stderr); return 2
+# %% ../nbs/12_parallel.ipynb #d5441e02
+def _demo_inputs(heads:int, kv_heads:int, head_dim:int, seq:int, window:int|None) -> tuple:
+    "Seeded float64 inputs of `parallel_demo`: a `GQAttention` layer (RoPE, causal, `window`), its hidden states, and q, k, v, dout for context parallelism."
+    cfg = GQAConfig(heads * head_dim, heads, kv_heads, head_dim=head_dim, rope_theta=10000.0, sliding_window=window)
     torch.manual_seed(0)
     layer = GQAttention(cfg, dtype=torch.float64).eval()
-    x = torch.randn(1, a.seq, cfg.d_model, dtype=torch.float64)
+    x = torch.randn(1, seq, cfg.d_model, dtype=torch.float64)
     g = torch.Generator().manual_seed(0)
-    q = torch.randn(1, a.heads, a.seq, a.head_dim, generator=g, dtype=torch.float64)
-    k, v = (torch.randn(1, a.kv_heads, a.seq, a.head_dim, generator=g, dtype=torch.float64) for _ in range(2))
-    dout = torch.randn(1, a.heads, a.seq, a.head_dim, generator=g, dtype=torch.float64)
-    echo(f"{a.world} gloo processes; {a.heads} query heads, {a.kv_heads} KV heads of {a.head_dim}; {a.seq} tokens; float64\n")
-    try: echo(str(head_plan(a.heads, a.kv_heads, a.world)) + "\n")
-    except ValueError as e: echo(f"tensor parallel: skipped: {e}\n")
-    try: res = run_workers(_demo_worker, a.world, layer, x, q, k, v, dout, a.window, timeout=a.timeout)
-    except WorkerError as e:
-        echo(f"gqa-nb parallel: error: {e}", file=sys.stderr); return 1
+    q = torch.randn(1, heads, seq, head_dim, generator=g, dtype=torch.float64)
+    k, v = (torch.randn(1, kv_heads, seq, head_dim, generator=g, dtype=torch.float64) for _ in range(2))
+    dout = torch.randn(1, heads, seq, head_dim, generator=g, dtype=torch.float64)
+    return layer, x, q, k, v, dout
+
+def _demo_errors(res:list, layer, x, q, k, v, dout, window) -> dict:
+    "{check: largest |difference| from one device} for the ranks' results `res` (from `_demo_worker`)."
     with torch.no_grad(): y1 = layer(x)
     qkv = [t.clone().requires_grad_() for t in (q, k, v)]
-    one = gqa_attention(*qkv, is_causal=True, window=a.window)
+    one = gqa_attention(*qkv, is_causal=True, window=window)
     (one * dout).sum().backward()
-    one = one.detach()
-    lay = zigzag_layout(a.seq, a.world)
-    errs = {}
+    one, lay, errs = one.detach(), zigzag_layout(q.shape[2], len(res)), {}
     if "tp" in res[0]: errs["tensor parallel (GQAttention layer)"] = max(float((r["tp"] - y1).abs().max()) for r in res)
     for m in ("ring", "allgather"):
-        errs[f"{m} attention (zigzag, causal{'' if a.window is None else f', window {a.window}'})"] = max(float((r[m] - one[:, :, lay[i]]).abs().max()) for i, r in enumerate(res))
+        errs[f"{m} attention (zigzag, causal{'' if window is None else f', window {window}'})"] = max(float((r[m] - one[:, :, lay[i]]).abs().max()) for i, r in enumerate(res))
         errs[f"{m} attention gradients (dq, dk, dv)"] = max(float((gr - t.grad[:, :, lay[i]]).abs().max()) for i, r in enumerate(res) for gr, t in zip(r[m + "_grads"], qkv))
+    return errs
+
+# %% ../nbs/12_parallel.ipynb #f166c2da
+def parallel_demo(world:int=4,        # processes (ranks)
+                  heads:int=8,        # query heads
+                  kv_heads:int=2,     # KV heads
+                  head_dim:int=16,    # head dimension
+                  seq:int=37,         # tokens
+                  window:int=None,    # sliding window (None: plain causal)
+                  timeout:float=60.0, # seconds before the run is stopped
+                  echo=print,         # where the report goes, a line at a time
+                 ) -> dict:
+    "Run tensor and context parallel attention on local gloo processes; report, and return {check: largest |difference| from one device}."
+    check_int("world", world, err=ValueError)
+    layer, x, q, k, v, dout = _demo_inputs(heads, kv_heads, head_dim, seq, window)   # bad settings raise here, before any process starts
+    lay = zigzag_layout(seq, world)
+    echo(f"{world} gloo processes; {heads} query heads, {kv_heads} KV heads of {head_dim}; {seq} tokens; float64\n")
+    try: echo(str(head_plan(heads, kv_heads, world)) + "\n")
+    except ValueError as e: echo(f"tensor parallel: skipped: {e}\n")
+    res = run_workers(_demo_worker, world, layer, x, q, k, v, dout, window, timeout=timeout)
+    errs = _demo_errors(res, layer, x, q, k, v, dout, window)
     echo(f"context parallel: zigzag chunks per rank {[len(p) for p in lay]} tokens; bytes each rank sends, forward and backward (K/V heads only, and as MHA would):")
     echo(traffic_table(res) + "\n")
     echo("largest |difference| from one device:")
     for name, e in errs.items(): echo(f"  {name:47s} {e:.1e}")
-    return 0 if max(errs.values()) <= 1e-12 else 1
+    return errs
