@@ -96,4 +96,4 @@ torch._dynamo.reset(); fastpath._FLEX.clear()   # compiles start afresh: the ben
 for tag, kw in (("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")), ("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"]))):
     res = bench.run_bench(device=dev.type, quick=dev.type != "cuda", log=lambda s: print(s, flush=True), **kw)
     json.dump(res, open(f"{out_dir}/bench_{dev.type}_{tag}.json", "w"), indent=1)
-    print(f"4. bench on {dev.type}, {tag}:\n" + bench.format_table(res), flush=True)
+    print(f"4. bench on {dev.type}, {tag}:\n" + bench.bench_report(res), flush=True)
