@@ -11,8 +11,8 @@ FlexAttention once, 2.5 minutes for 12 cases on a 2-core CPU dry run with GQA_CH
    on the same device and inputs (plus the dtype's machine epsilon);
 2. gradients w.r.t. q, k, v against SDPA's: float64 (blocked loop) and float32 on FlexAttention;
 3. seeded dropout on CUDA is reproducible;
-4. `gqa_nb.bench` on CUDA: the reference cases in float32 and bfloat16, the long cases in bfloat16,
-   written to OUTDIR/bench_cuda_*.json and printed as tables.
+4. `gqa_nb.bench` on CUDA: the reference cases in float32 and bfloat16, the long cases in bfloat16, training
+   (forward and backward at 2048 and 8192 tokens; FlexAttention's backward among the peers) in both, written to OUTDIR/bench_cuda_*.json and printed as tables.
 """
 import os, sys, json, time, platform
 import numpy as np, torch, torch.nn.functional as F
@@ -93,7 +93,8 @@ print(f"3. seeded dropout on {dev.type} is reproducible", flush=True)
 # 4. bench
 from gqa_nb import bench
 torch._dynamo.reset(); fastpath._FLEX.clear()   # compiles start afresh: the bench times first calls
-for tag, kw in (("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")), ("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"]))):
+for tag, kw in (("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")), ("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"])),
+                ("train_fp32", dict(dtype="float32", cases=["train", "train_long"])), ("train_bf16", dict(dtype="bfloat16", cases=["train", "train_long"]))):
     res = bench.run_bench(device=dev.type, quick=dev.type != "cuda", log=lambda s: print(s, flush=True), **kw)
     json.dump(res, open(f"{out_dir}/bench_{dev.type}_{tag}.json", "w"), indent=1)
     print(f"4. bench on {dev.type}, {tag}:\n" + bench.bench_report(res), flush=True)

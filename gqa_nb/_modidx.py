@@ -419,4 +419,5 @@ d = { 'settings': { 'branch': 'main',
                                 'gqa_nb.testing.hf_run': ('testing.html#hf_run', 'gqa_nb/testing.py'),
                                 'gqa_nb.testing.naive_attention': ('testing.html#naive_attention', 'gqa_nb/testing.py'),
                                 'gqa_nb.testing.sharpen': ('testing.html#sharpen', 'gqa_nb/testing.py'),
+                                'gqa_nb.testing.test_same_weights': ('testing.html#test_same_weights', 'gqa_nb/testing.py'),
                                 'gqa_nb.testing.tiny_lm_config': ('testing.html#tiny_lm_config', 'gqa_nb/testing.py')}}}

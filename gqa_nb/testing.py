@@ -8,8 +8,8 @@ import importlib, math
 import torch
 
 # %% auto #0
-__all__ = ['HF_FAMILIES', 'TINY_LM', 'naive_attention', 'hf_classes', 'hf_attention', 'hf_run', 'tiny_lm_config', 'sharpen',
-           'build_causal_lm']
+__all__ = ['HF_FAMILIES', 'TINY_LM', 'naive_attention', 'test_same_weights', 'hf_classes', 'hf_attention', 'hf_run',
+           'tiny_lm_config', 'sharpen', 'build_causal_lm']
 
 # %% ../nbs/16_testing.ipynb #20657e30
 def naive_attention(q, k, v,            # (B, Hq, L, E), (B, Hkv, S, E), (B, Hkv, S, Ev): torch tensors or numpy arrays
@@ -45,6 +45,14 @@ def naive_attention(q, k, v,            # (B, Hq, L, E), (B, Hkv, S, E), (B, Hkv
     weights = torch.exp(logits - top)                                   # exp(-inf) = 0: hidden keys weigh nothing
     total = weights.sum(-1, keepdim=True) + (0.0 if sink is None else torch.exp(sink - top))
     return weights / torch.where(total > 0, total, 1.0) @ v
+
+# %% ../nbs/16_testing.ipynb #3c207c87
+def test_same_weights(a, b):
+    "Assert that modules (or state dicts) `a` and `b` hold equal tensors under the same names, in the same order."
+    a, b = (m.state_dict() if isinstance(m, torch.nn.Module) else m for m in (a, b))
+    if list(a) != list(b): raise AssertionError(f"different parameter names: {list(a)} vs {list(b)}")
+    for k in a:
+        if a[k].shape != b[k].shape or not torch.equal(a[k], b[k]): raise AssertionError(f"{k!r} differs")
 
 # %% ../nbs/16_testing.ipynb #dbe90154
 HF_FAMILIES = {"llama": "Llama", "mistral": "Mistral", "qwen2": "Qwen2"}   # transformers module name: class prefix
