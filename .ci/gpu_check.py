@@ -55,8 +55,8 @@ for case in range(int(os.environ.get("GQA_CHECK_CASES", 40))):
                 worst[str(dtype), strategy, kernel] = max(worst.get((str(dtype), strategy, kernel), 0.0), err)
                 assert err <= tol, f"case {case} {kind} {dtype} {strategy} {kernel}: error {err:.2e} > {tol:.2e}"
                 n += 1
-from gqa_nb import fastpath
-assert dev.type != "cuda" or "fn" in fastpath._FLEX, "kernel='flex' never reached FlexAttention on CUDA"
+from gqa_nb import flex
+assert dev.type != "cuda" or "fn" in flex._FLEX, "kernel='flex' never reached FlexAttention on CUDA"
 print(f"1. sweep: {n} runs on {dev.type} equal the reference ({time.time() - t0:.1f} s); worst errors:", flush=True)
 for (dt, s, kn), e in sorted(worst.items()):
     t = TOL[getattr(torch, dt.split('.')[1])]
@@ -92,7 +92,7 @@ print(f"3. seeded dropout on {dev.type} is reproducible", flush=True)
 
 # 4. bench
 from gqa_nb import bench
-torch._dynamo.reset(); fastpath._FLEX.clear()   # compiles start afresh: the bench times first calls
+torch._dynamo.reset(); flex._FLEX.clear()   # compiles start afresh: the bench times first calls
 for tag, kw in (("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")), ("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"])),
                 ("train_fp32", dict(dtype="float32", cases=["train", "train_long"])), ("train_bf16", dict(dtype="bfloat16", cases=["train", "train_long"]))):
     res = bench.run_bench(device=dev.type, quick=dev.type != "cuda", log=lambda s: print(s, flush=True), **kw)

@@ -15,6 +15,7 @@ from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
 from .graph import replace_nodes
 from .fastpath import fuse_attention, run_vjp
+from . import flex   # registers FlexAttention as a lowering of the fused op (kernel="flex"; appendix 17)
 
 # %% auto #0
 __all__ = ['GRAPHS', 'AttentionSpecError', 'AttentionSpec', 'cached_spec', 'attention_graph', 'gqa_attention',

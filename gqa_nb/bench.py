@@ -71,7 +71,7 @@ def _sdpa_backend(q, k, v, causal:bool, backend:str):
 def _flex_peer(q, k, v, causal:bool):
     "FlexAttention called directly as its documentation shows: compiled, GQA through `enable_gqa`, the causal block mask made once."
     from torch.nn.attention.flex_attention import create_block_mask
-    from gqa_nb.fastpath import flex_attention_fn
+    from gqa_nb.flex import flex_attention_fn
     L, S = q.shape[2], k.shape[2]
     bm = create_block_mask(lambda b, h, qi, ki: ki <= qi, None, None, L, S, device=q.device) if causal else None
     return lambda: flex_attention_fn()(q, k, v, block_mask=bm, enable_gqa=q.shape[1] != k.shape[1])

@@ -15,10 +15,9 @@ from .executor import (implements, allowed, allowed_grid, query_offset, align_to
                              is_torch_namespace, input_axes, int_product, device_of, Context, check_inputs)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'FLEX_CPU_MASK_INPUTS',
-           'attention_spec_parts', 'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward',
-           'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'flex_attention_fn',
-           'use_flex', 'merge_partials']
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'attention_tiles',
+           'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention', 'fused_attention_lowering',
+           'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -378,6 +377,8 @@ FUSED_LOWERINGS = {}   # name -> (can_run(cx, node, q), run(cx, node, q, k, v, *
 @implements("fused_attention")
 def fused_attention_lowering(cx, node, q, k, v, *extra):
     "The fused op: the first of `FUSED_LOWERINGS` that can run `node`, else the blocked loop, which runs everything."
+    if "flex" not in FUSED_LOWERINGS and is_torch_namespace(cx.xp) and (cx.kernel == "flex" or (cx.kernel == "auto" and q.is_cuda)):
+        import gqa_nb.flex                                          # FlexAttention's lowering registers itself (appendix 17)
     for can_run, run in FUSED_LOWERINGS.values():
         if can_run(cx, node, q): return run(cx, node, q, k, v, *extra)
     return blocked_attention(cx, node, q, k, v, *extra)
@@ -472,86 +473,6 @@ def fuse_attention(g:EinsumGraph,   # a graph, e.g. from `build_attention_graph`
                                dict(spec=spec, q_axis=sa[-2], k_axis=ka, block=block, **attrs))
         gone |= {m.output for m in chain}
     return replace_nodes(g, [fused.get(n.output, n) for n in g.nodes if n.output not in gone], g.outputs + extra_out)
-
-# %% ../nbs/04_fastpath.ipynb #7cbaa5e0
-_FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
-FLEX_CPU_MASK_INPUTS = False   # on the CPU, mask inputs inside the compiled kernel fail to compile for some shapes (torch 2.13): off by default
-
-def flex_attention_fn():
-    "flex_attention, compiled once per process (`dynamic=True`: one kernel for every length); the plain function while tracing."
-    import torch
-    from torch.nn.attention.flex_attention import flex_attention
-    if torch.compiler.is_compiling(): return flex_attention
-    if "fn" not in _FLEX: _FLEX["fn"] = torch.compile(flex_attention, dynamic=True)
-    return _FLEX["fn"]
-
-def use_flex(cx, node, q) -> bool:
-    "Run fused `node` on FlexAttention? `kernel` 'flex' (where it can), or 'auto' on CUDA; never for LSE or sinks (the blocked loop gives those)."
-    if cx.kernel == "blocked" or not is_torch_namespace(cx.xp) or (cx.kernel == "auto" and not q.is_cuda): return False
-    import torch
-    P, R, *_ = attention_spec_parts(node.attrs["spec"], node.attrs["q_axis"], node.attrs["k_axis"], node.output)
-    if len(P) != 2 or len(R) > 1 or "lse" in node.attrs or "sinks" in node.attrs.get("roles", []): return False
-    if q.dtype == torch.float64: return False                                   # float64 stays on the blocked loop (exact references)
-    if q.is_cuda: return True
-    if len(node.inputs) > 3 and not FLEX_CPU_MASK_INPUTS: return False
-    return not (torch.is_grad_enabled() and q.requires_grad)                    # compiled flex on the CPU: inference only
-
-# %% ../nbs/04_fastpath.ipynb #39359789
-def _heads_first(m, n_kv:int, G:int):
-    "A mask `(b|1, h|1, g|1, L|1, S|1)` as `(b|1, Hq|1, L|1, S|1)`: the group folded into the query heads as flex numbers them."
-    b, h, g = m.shape[:3]
-    if h == 1 and g == 1: return m.reshape(b, 1, *m.shape[3:])
-    return m.expand(b, n_kv, G, *m.shape[3:]).reshape(b, n_kv * G, *m.shape[3:])
-
-def _pick(t, b, h, qi, ki):
-    "Index a `(B|1, H|1, L|1, S|1)` tensor at (b, h, qi, ki), reading index 0 of any axis of size 1."
-    return t[b if t.shape[0] > 1 else 0, h if t.shape[1] > 1 else 0, qi if t.shape[2] > 1 else 0, ki if t.shape[3] > 1 else 0]
-
-# %% ../nbs/04_fastpath.ipynb #afd76c67
-def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None):
-    "The BlockMask of `allowed(q + off, k, window)` (and `keep`, a bool tensor, if given); cached when it is the rule alone."
-    import torch
-    from torch.nn.attention.flex_attention import create_block_mask
-    key = (L, S, off, window, str(device))
-    if keep is None and key in _FLEX: return _FLEX[key]
-    off_t, win_t = torch.tensor(off, device=device), torch.tensor(window if window else 2**62, device=device)
-    rule = lambda b, h, qi, ki: allowed(qi + off_t, ki, win_t)
-    mask_mod = rule if keep is None else (lambda b, h, qi, ki: rule(b, h, qi, ki) & _pick(keep, b, h, qi, ki))
-    sizes = (None, None) if keep is None else tuple(n if n > 1 else None for n in keep.shape[:2])
-    bm = create_block_mask(mask_mod, *sizes, L, S, device=device)
-    if keep is None:
-        if len(_FLEX) > 512: _FLEX.clear()          # a long decoding loop makes one per length: keep the cache bounded
-        _FLEX[key] = bm
-    return bm
-
-# %% ../nbs/04_fastpath.ipynb #bd363ab8
-def _fused_flex(cx, node, q, k, v, *extra):
-    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod."
-    import torch
-    a = node.attrs
-    P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
-    B, n_kv, (L, E), S = q.shape[0], q.shape[1], tuple(q.shape[-2:]), k.shape[-2]
-    G = q.shape[2] if R else 1
-    keep = bias = None
-    for i, m in enumerate(extra):
-        m = align_to(cx.xp, m, input_axes(cx, node, 3 + i), P + R + qa + ka)
-        if R: m = _heads_first(m, n_kv, G)
-        if m.dtype != torch.bool:
-            finite = torch.where(torch.isfinite(m), m, 0.0).to(q.dtype)
-            bias, m = finite if bias is None else bias + finite, torch.isfinite(m)     # -inf entries mask, the rest is added
-        keep = m if keep is None else keep & m
-    keep, bias = (None if t is None else t.contiguous() for t in (keep, bias))   # compact tensors for the kernel to read
-    causal, window, cap = a.get("causal"), a.get("window"), a.get("softcap")
-    bm = _rule_block_mask(L, S, query_offset(L, S, causal) if causal else S, window, q.device, keep)
-    cap_t = None if cap is None else torch.tensor(cap, dtype=q.dtype, device=q.device)   # a tensor, not a Python float: no recompile per value
-    def score_mod(s, b, h, qi, ki):
-        if cap_t is not None: s = cap_t * torch.tanh(s / cap_t)
-        return s if bias is None else s + _pick(bias, b, h, qi, ki)
-    out = flex_attention_fn()(q.reshape(B, n_kv * G, L, E), k, v, score_mod=score_mod if cap or bias is not None else None,
-                     block_mask=bm, scale=a.get("scale") or 1.0, enable_gqa=G > 1)
-    return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
-
-FUSED_LOWERINGS["flex"] = (use_flex, _fused_flex)
 
 # %% ../nbs/04_fastpath.ipynb #c3ec5c22
 def merge_partials(xp, outs:list, lses:list):

@@ -33,7 +33,9 @@ def _entry(rank, fn, world, store, outdir, timeout, args):
         dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=timeout))
         torch.save(fn(rank, world, *args), os.path.join(outdir, f"{rank}.pt"))
     except BaseException:
-        with open(os.path.join(outdir, f"{rank}.err"), "w") as f: f.write(f"{time.time()!r}\n{traceback.format_exc()}")
+        path = os.path.join(outdir, f"{rank}.err")
+        with open(path + ".tmp", "w") as f: f.write(f"{time.time()!r}\n{traceback.format_exc()}")
+        os.replace(path + ".tmp", path)      # whole or absent: the parent may read it while this rank is still failing
         raise
     finally:
         if dist.is_initialized(): dist.destroy_process_group()

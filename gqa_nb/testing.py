@@ -8,8 +8,8 @@ import importlib, math
 import torch
 
 # %% auto #0
-__all__ = ['HF_FAMILIES', 'TINY_LM', 'naive_attention', 'test_same_weights', 'hf_classes', 'hf_attention', 'hf_run',
-           'tiny_lm_config', 'sharpen', 'build_causal_lm']
+__all__ = ['HF_FAMILIES', 'TINY_LM', 'naive_attention', 'test_same_weights', 'restore_registries', 'hf_classes', 'hf_attention',
+           'hf_run', 'tiny_lm_config', 'sharpen', 'build_causal_lm']
 
 # %% ../nbs/16_testing.ipynb #20657e30
 def naive_attention(q, k, v,            # (B, Hq, L, E), (B, Hkv, S, E), (B, Hkv, S, Ev): torch tensors or numpy arrays
@@ -53,6 +53,25 @@ def test_same_weights(a, b):
     if list(a) != list(b): raise AssertionError(f"different parameter names: {list(a)} vs {list(b)}")
     for k in a:
         if a[k].shape != b[k].shape or not torch.equal(a[k], b[k]): raise AssertionError(f"{k!r} differs")
+
+# %% ../nbs/16_testing.ipynb #921e6667
+def restore_registries(*modules) -> list:
+    "Point `OPS`, `VJPS` and `FUSED_LOWERINGS` entries that hold a notebook's copy of a function back at the same-named function of `modules`; returns what changed."
+    from gqa_nb.graph import OPS
+    from gqa_nb.fastpath import VJPS, FUSED_LOWERINGS
+    def own(f):
+        if getattr(f, "__module__", None) != "__main__": return f
+        return next((g for m in modules if callable(g := getattr(m, getattr(f, "__name__", ""), None))), f)
+    changed = []
+    for name, op in OPS.items():
+        for attr in ("infer", "rule", "run"):
+            f = getattr(op, attr)
+            if (g := own(f)) is not f: setattr(op, attr, g); changed.append(f"OPS[{name!r}].{attr}")
+    for table, label in ((VJPS, "VJPS"), (FUSED_LOWERINGS, "FUSED_LOWERINGS")):
+        for name, entry in table.items():
+            new = tuple(map(own, entry)) if isinstance(entry, tuple) else own(entry)
+            if new != entry: table[name] = new; changed.append(f"{label}[{name!r}]")
+    return changed
 
 # %% ../nbs/16_testing.ipynb #dbe90154
 HF_FAMILIES = {"llama": "Llama", "mistral": "Mistral", "qwen2": "Qwen2"}   # transformers module name: class prefix
