@@ -163,7 +163,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   return_lse:bool=False,   # also return the rows' log-sum-exp (B, Hq, L)
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention) or "auto" (flex on CUDA, blocked on the CPU; notebook 04)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention) or "auto" (flex on CUDA, blocked on the CPU; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
