@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_fastpath.ipynb #3315dcb8
 from __future__ import annotations
-import math
+import copy, math
 import numpy as np
 from array_api_compat import is_numpy_namespace
 from fastcore.basics import patch
@@ -15,9 +15,9 @@ from .executor import (implements, allowed, allowed_grid, query_offset, align_to
                              is_torch_namespace, input_axes, int_product, device_of, Context, check_inputs)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'attention_tiles',
-           'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention', 'fused_attention_lowering',
-           'run_vjp', 'fuse_attention', 'merge_partials']
+__all__ = ['TILE_BYTES', 'MIN_KEY_TILE', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts',
+           'key_bounds', 'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention',
+           'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -81,16 +81,22 @@ _ = register_op("fused_attention", _fused_infer, _fused_rule, "softmax(mask(soft
                 arity=(3, 6), attrs=("spec", "q_axis", "k_axis", "block", "scale", "softcap", "causal", "window", "roles", "lse"))
 
 # %% ../nbs/04_fastpath.ipynb #205e8ce9
-TILE_BYTES = 8 * 2**20   # float32 scores per tile at most: keys per tile = TILE_BYTES / (4 · score rows)
+TILE_BYTES = 4 * 2**20   # float32 scores per tile at most: keys per tile = TILE_BYTES / (4 · score rows)
+MIN_KEY_TILE = 1024      # batch rows are split into parts (below) no further than a tile of this many keys
 _TILES = {}
+
+def key_bounds(L:int, S:int, causal:str=None, window:int=None) -> tuple:
+    "Functions `lo, hi`: query `i` sees the keys `lo(i) <= j < hi(i)`, none where `hi(i) <= lo(i)`."
+    off = query_offset(L, S, causal) if causal else 0
+    hi = lambda i: max(0, min(S, i + off + 1)) if causal else S
+    lo = lambda i: min(S, max(0, i + off - window + 1)) if window else 0
+    return lo, hi
 
 def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64, key_tile:int=1024) -> tuple:
     "The fused op's plan: `((i0, i1, ((j0, j1, c0, c1), ...)), ...)`: per block of queries `i0:i1`, the key tiles `j0:j1` it visits, of which only columns `c0:c1` need the mask rule."
     key = (L, S, causal, window, block, key_tile)
     if key in _TILES: return _TILES[key]
-    off = query_offset(L, S, causal) if causal else 0
-    hi = lambda i: max(0, min(S, i + off + 1)) if causal else S          # keys j < hi(i) ...
-    lo = lambda i: min(S, max(0, i + off - window + 1)) if window else 0  # ... and j >= lo(i) are visible to query i
+    lo, hi = key_bounds(L, S, causal, window)
     plan = []
     for i0 in range(0, L, block):
         i1 = min(L, i0 + block)
@@ -113,21 +119,43 @@ NUMPY_CHUNK_BYTES = dict(scores=2 * 2**20, values=2**18)   # bytes of K (V) per 
 
 def _key_step(x, role:str) -> int: return max(1, NUMPY_CHUNK_BYTES[role] // (x.shape[-1] * x.itemsize))
 
-def _scores(xp, qb, kb):
-    "`qb @ kbᵀ` for a block: (n, rows, E) × (n, keys, E) -> (n, rows, keys), laid out row by row."
-    if qb.shape[1] > SKINNY_ROWS: return xp.matmul(qb, xp.matrix_transpose(kb))
+def _tracing(xp) -> bool:
+    "Is `torch.compile` tracing the op? Then it writes nothing in place and keeps no array between calls."
+    if not is_torch_namespace(xp): return False
+    import torch
+    return torch.compiler.is_compiling()
+
+def _writable(xp) -> bool:
+    "May the op pass `out=` and overwrite its own arrays: numpy, or torch while nothing traces it."
+    return is_numpy_namespace(xp) or (is_torch_namespace(xp) and not _tracing(xp))
+
+def _matmul(xp, a, b, out=None):
+    "`a @ b`, into `out` when given (numpy's and torch's `matmul` take `out=`)."
+    if out is None: return xp.matmul(a, b)
+    if is_numpy_namespace(xp): return np.matmul(a, b, out=out)
+    import torch
+    return torch.matmul(a, b, out=out)
+
+def _scores(xp, qb, kb, scale:float=1.0, out=None):
+    "`scale · qb @ kbᵀ` for a block: (n, rows, E) × (n, keys, E) -> (n, rows, keys), laid out row by row; into `out` when given."
+    if qb.shape[1] > SKINNY_ROWS:
+        if out is not None and is_torch_namespace(xp): return out.baddbmm_(qb, kb.mT, beta=0, alpha=scale)   # the scale rides in the product
+        return _matmul(xp, qb * scale, xp.matrix_transpose(kb), out)
+    qb = qb * scale                                                 # a few rows: the cheapest place for the scale
     if is_numpy_namespace(xp) and hasattr(np, "matvec"):            # numpy override: K·q per row, K in chunks
-        out, step = np.empty(kb.shape[:1] + qb.shape[1:2] + kb.shape[1:2], dtype=np.result_type(qb, kb)), _key_step(kb, "scores")
+        out = np.empty(kb.shape[:1] + qb.shape[1:2] + kb.shape[1:2], dtype=np.result_type(qb, kb)) if out is None else out
+        step = _key_step(kb, "scores")
         for a in range(0, kb.shape[1], step): np.matvec(kb[:, None, a:a + step], qb, out=out[..., a:a + step])
         return out
     t = xp.matrix_transpose(xp.matmul(kb, xp.matrix_transpose(qb)))
+    if out is not None: out[...] = t; return out
     return xp.reshape(xp.reshape(t, (-1,)), t.shape)   # one small copy, so the row reductions read contiguous memory
 
-def _values(xp, p, vb):
-    "`p @ vb` for a block: (n, rows, keys) × (n, keys, F) -> (n, rows, F)."
-    if p.shape[1] > SKINNY_ROWS or not is_numpy_namespace(xp): return xp.matmul(p, vb)
+def _values(xp, p, vb, out=None):
+    "`p @ vb` for a block: (n, rows, keys) × (n, keys, F) -> (n, rows, F); into `out` when given."
+    if p.shape[1] > SKINNY_ROWS or not is_numpy_namespace(xp): return _matmul(xp, p, vb, out)
     step = _key_step(vb, "values")                                  # numpy override: summed over chunks of V
-    out = np.matmul(p[..., :step], vb[:, :step])
+    out = np.matmul(p[..., :step], vb[:, :step], out=out)
     for a in range(step, vb.shape[1], step): out += np.matmul(p[..., a:a + step], vb[:, a:a + step])
     return out
 
@@ -137,11 +165,19 @@ def _block_masks(masks, i0, i1, k0, k1):
     pick = lambda n, a, b: slice(a, b) if n > 1 else slice(None)
     return [m[..., pick(m.shape[-2], i0, i1), pick(m.shape[-1], k0, k1)] for m in masks]
 
-def _hide(xp, s, ok):
-    "Set `s` (a view into the op's scratch scores) to -inf where `ok` is False, in place."
-    if is_torch_namespace(xp): s.masked_fill_(~ok, -math.inf)
-    elif is_numpy_namespace(xp): np.copyto(s, -np.inf, where=~ok)
-    else: s[...] = xp.where(ok, s, neg_inf(xp, s))
+_EDGE_BIAS = {}
+
+def _edge_bias(xp, like, n:int, w:int, d:int, window:int=None):
+    "`(n, w)`: 0 where row `a` may see column `b` (`b <= a + d`, inside the window), -inf elsewhere, in `like`'s dtype and device. Added to a tile's cut columns, it hides what the mask rule hides (faster on the CPU than a masked fill); cached per shape."
+    key = (xp.__name__, str(like.dtype), str(device_of(like)), n, w, d, window)
+    if key in _EDGE_BIAS: return _EDGE_BIAS[key]
+    dev = device_of(like)
+    ok = allowed(xp.arange(n, device=dev)[:, None] + d, xp.arange(w, device=dev)[None, :], window)
+    bias = xp.where(ok, xp.zeros((), dtype=like.dtype, device=dev), neg_inf(xp, like))
+    if not _tracing(xp):
+        if len(_EDGE_BIAS) > 256: _EDGE_BIAS.clear()
+        _EDGE_BIAS[key] = bias
+    return bias
 
 class AttentionProblem:
     "A fused node's operands folded to `Q (n, r, L, E)`, `K (n, S, E)`, `V (n, S, F)` (`n`: batch axes, `r`: query heads per KV head), its masks, sinks and options, and its tile plan."
@@ -161,21 +197,55 @@ class AttentionProblem:
         self.sinks = xp.reshape(xp.broadcast_to(align_to(xp, sink[0][0], self.sink_axes, P + R), self.lead + self.rows), (self.nb, self.nr, 1)) if sink else None
         self.dtype, self.acc = q.dtype, (xp.float32 if q.dtype in half_dtypes(xp) else q.dtype)
         self.scale, self.cap, self.causal, self.window = a.get("scale") or 1.0, a.get("softcap"), a.get("causal"), a.get("window")
-        self.dev, block = device_of(q), a["block"]
-        self.key_tile = max(1, TILE_BYTES // (4 * self.nb * self.nr * min(block, self.L)))
-        self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
+        self.dev, self.block = device_of(q), a["block"]
+        self.key_tile = max(1, TILE_BYTES // (4 * self.nb * self.nr * min(self.block, self.L)))
+        self.plan = attention_tiles(self.L, self.S, self.causal, self.window, self.block, self.key_tile)
+        lo, hi = key_bounds(self.L, self.S, self.causal, self.window)     # rows that see no key form a prefix or a suffix:
+        self.all_rows_see_keys = not self.masks and all(lo(i) < hi(i) for i in (0, self.L - 1))   # the first and last rows tell
+
+# %% ../nbs/04_fastpath.ipynb #c7a1e0b2
+@patch
+def part(self:AttentionProblem, h0:int, h1:int):
+    "Batch rows `h0:h1` of the problem: a shallow copy whose arrays are views, with the tile plan for that many rows."
+    p = copy.copy(self)
+    p.nb, p.Q, p.K, p.V = h1 - h0, self.Q[h0:h1, ...], self.K[h0:h1, ...], self.V[h0:h1, ...]
+    p.sinks = None if self.sinks is None else self.sinks[h0:h1, ...]
+    p.key_tile = max(1, TILE_BYTES // (4 * p.nb * p.nr * min(p.block, p.L)))
+    p.plan = attention_tiles(p.L, p.S, p.causal, p.window, p.block, p.key_tile)
+    return p
+
+@patch
+def parts(self:AttentionProblem) -> list:
+    "`[(h0, part), ...]`: the batch rows in parts whose block scores against `min(widest block, MIN_KEY_TILE)` keys fit `TILE_BYTES` (at least one row a part)."
+    if self.masks or not _writable(self.xp): return [(0, self)]
+    lo, hi = key_bounds(self.L, self.S, self.causal, self.window)
+    widest = max(hi(min(i + self.block, self.L) - 1) - lo(i) for i in range(0, self.L, self.block))
+    step = max(1, TILE_BYTES // max(1, 4 * self.nr * min(self.block, self.L) * min(widest, MIN_KEY_TILE)))
+    if step >= self.nb: return [(0, self)]
+    return [(h, self.part(h, min(self.nb, h + step))) for h in range(0, self.nb, step)]
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c400
-@patch
-def queries(self:AttentionProblem, i0, i1):
-    "Block `i0:i1` of the queries, times the scale, as `(n, r·rows, E)` in the accumulation dtype."
-    xp = self.xp
-    return xp.reshape(xp.astype(self.Q[:, :, i0:i1, :], self.acc, copy=False) * self.scale, (self.nb, self.nr * (i1 - i0), self.E))
+def _view(xp, buf, shape):
+    "The first elements of the flat scratch `buf` as an array of `shape`, or None without a scratch."
+    return None if buf is None else xp.reshape(buf[:math.prod(shape)], shape)
 
 @patch
-def rows_of(self:AttentionProblem, x, i0, i1):
-    "Block `i0:i1` of a `(n, r, L, ...)` array as `(n, r·rows, ...)`."
-    return self.xp.reshape(x[:, :, i0:i1, ...], (self.nb, self.nr * (i1 - i0)) + tuple(x.shape[3:]))
+def scratch(self:AttentionProblem, *widths) -> list:
+    "Flat buffers, one per width, each big enough for a `(n, r·rows, width)` array of any block (width None: the widest key tile). Every block and tile reuses them, where fresh arrays would touch fresh memory pages each time; Nones where the op may not write in place."
+    if not _writable(self.xp): return [None] * len(widths)
+    rows = self.nr * max((i1 - i0 for i0, i1, _ in self.plan), default=0)
+    keys = max((j1 - j0 for *_, tiles in self.plan for j0, j1, *_ in tiles), default=0)
+    return [self.xp.empty((self.nb * rows * (keys if w is None else w),), dtype=self.acc, device=self.dev) for w in widths]
+
+@patch
+def rows_of(self:AttentionProblem, x, i0, i1, buf=None):
+    "Block `i0:i1` of a `(n, r, L, d)` array (`Q`, the LSE) as `(n, r·rows, d)` in the accumulation dtype; copied into the scratch `buf` when given."
+    xp, x = self.xp, x[:, :, i0:i1, ...]
+    shape = (self.nb, self.nr * (i1 - i0)) + tuple(x.shape[3:])
+    if buf is None: return xp.reshape(xp.astype(x, self.acc, copy=False), shape)
+    out = _view(xp, buf, shape)
+    xp.reshape(out, x.shape)[...] = x
+    return out
 
 @patch
 def tile(self:AttentionProblem, x, j0, j1):
@@ -183,14 +253,14 @@ def tile(self:AttentionProblem, x, j0, j1):
     return self.xp.astype(x[:, j0:j1, :], self.acc, copy=False)
 
 @patch
-def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1):
-    "The block's masked scores against keys `j0:j1`, `(n, r·rows, keys)`, and `tanh(raw / cap)` when softcapped (the backward needs it)."
+def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1, buf=None):
+    "The block's masked scores against keys `j0:j1`, `(n, r·rows, keys)` (into the scratch `buf` when given), and `tanh(raw / cap)` when softcapped (the backward needs it)."
     xp, n, kn = self.xp, i1 - i0, j1 - j0
-    s, t = _scores(xp, qs, self.tile(self.K, j0, j1)), None
+    s, t = _scores(xp, qs, self.tile(self.K, j0, j1), self.scale, _view(xp, buf, (self.nb, qs.shape[1], kn))), None
     if self.cap: t = xp.tanh(s / self.cap); s = t * self.cap
     if c1 > c0:                                        # the mask rule, on the columns it cuts
-        ok = allowed_grid(xp, self.L, self.S, self.causal, self.window, rows=range(i0, i1), cols=range(c0, c1), device=self.dev)
-        _hide(xp, xp.reshape(s, (self.nb, self.nr, n, kn))[..., c0 - j0:c1 - j0], ok)
+        edge = xp.reshape(s, (self.nb, self.nr, n, kn))[..., c0 - j0:c1 - j0]
+        edge += _edge_bias(xp, s, n, c1 - c0, i0 + query_offset(self.L, self.S, self.causal) - c0, self.window)
     if self.masks:
         view = self.lead + self.rows + (n, kn)
         s = xp.reshape(apply_masks(xp, xp.reshape(s, view), self.score_axes, _block_masks(self.masks, i0, i1, j0, j1), [self.score_axes] * len(self.masks)), s.shape)
@@ -198,72 +268,82 @@ def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1):
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c401
 def _exp_shifted(xp, s, m):
-    "`exp(s - m)`, overwriting the scratch scores `s` where the library allows it and nothing is tracing the op."
+    "`exp(s - m)`, overwriting the scores `s` (the op's own array) where the op may write in place."
+    if not _writable(xp): return xp.exp(s - m)
     if is_numpy_namespace(xp): np.subtract(s, m, out=s); return np.exp(s, out=s)
-    if is_torch_namespace(xp):
-        import torch
-        if not torch.compiler.is_compiling(): return s.sub_(m).exp_()
-    return xp.exp(s - m)
+    return s.sub_(m).exp_()
 
 def _add_product(xp, acc, a, b):
     "`acc + a @ b` for batched matrices, into `acc` itself where the library allows (torch's `baddbmm_`: no product-sized temporary)."
-    if is_torch_namespace(xp) and acc.ndim == 3:
-        import torch
-        if not torch.compiler.is_compiling(): return acc.baddbmm_(a, b)
+    if is_torch_namespace(xp) and acc.ndim == 3 and _writable(xp): return acc.baddbmm_(a, b)
     acc += xp.matmul(a, b)
     return acc
 
-def _normalised_values(xp, s, vb):
-    "`softmax(s) · vb` for a block whose keys fit one tile and whose LSE nobody wants; rows that see no key give 0."
+def _normalised_values(xp, s, vb, sees_keys:bool=False, out=None):
+    "`softmax(s) · vb` for a block whose keys fit one tile and whose LSE nobody wants; rows that see no key give 0 (`sees_keys`: every row sees one)."
     m = xp.max(s, axis=-1, keepdims=True)
-    p = _exp_shifted(xp, s, xp.where(xp.isfinite(m), m, 0.0))
+    p = _exp_shifted(xp, s, m if sees_keys else xp.where(xp.isfinite(m), m, 0.0))
     l = xp.sum(p, axis=-1, keepdims=True)
-    return _values(xp, p, vb) / xp.where(l > 0, l, 1.0)
+    o = _values(xp, p, vb, out)
+    o /= l if sees_keys else xp.where(l > 0, l, 1.0)
+    return o
 
-def _normalised_values_torch(xp, s, vb):
+def _normalised_values_torch(xp, s, vb, sees_keys:bool=False, out=None):
     "torch override: its one-pass softmax kernel, in place (measured faster on the CPU); the shared version while compiling."
     import torch
-    if torch.compiler.is_compiling(): return _normalised_values(xp, s, vb)
-    seen = torch.isfinite(s.amax(-1, keepdim=True))
+    if not _writable(xp): return _normalised_values(xp, s, vb, sees_keys)
+    seen = None if sees_keys else torch.isfinite(s.amax(-1, keepdim=True))
     p = torch.softmax(s, -1, out=s) if s.is_cpu else torch.softmax(s, -1)   # the CPU kernel works row by row: in place is safe
-    return torch.matmul(p, vb).masked_fill_(~seen, 0.0)
+    o = torch.matmul(p, vb, out=out)
+    return o if seen is None else o.masked_fill_(~seen, 0.0)
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c402
-def flash_forward(pb:AttentionProblem, want_lse:bool=True):
-    "Online softmax over each query block's key tiles. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype."
-    xp = pb.xp
-    blank = xp.zeros if any(not tiles for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
-    out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
-    lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
+def _forward_blocks(pb:AttentionProblem, out, lse, want_lse:bool, bufs):
+    "`flash_forward` for one part: each query block's key tiles, merged by online softmax into `out` and `lse` (that part's rows)."
+    xp, (qbuf, sbuf, obuf, pvbuf) = pb.xp, bufs     # a block's queries, a tile's scores, the block's output, a tile's p·V
     for i0, i1, tiles in pb.plan:
         if not tiles:                                             # no key visible: output 0, LSE -inf (or the sink's logit)
             if pb.sinks is not None: lse[:, :, i0:i1] = xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
             continue
-        n, qs, o = i1 - i0, pb.queries(i0, i1), None
+        n, qs, o = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None
+        rows = (pb.nb, pb.nr * n, pb.F)
         if len(tiles) == 1 and not want_lse:                      # one tile: a plain softmax
-            s, _ = pb.logits(qs, i0, i1, *tiles[0])
+            s, _ = pb.logits(qs, i0, i1, *tiles[0], buf=sbuf)
             norm = _normalised_values_torch if is_torch_namespace(xp) else _normalised_values
-            out[:, :, i0:i1, :] = xp.astype(xp.reshape(norm(xp, s, pb.tile(pb.V, *tiles[0][:2])), (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False); continue
+            o = norm(xp, s, pb.tile(pb.V, *tiles[0][:2]), pb.all_rows_see_keys, _view(xp, obuf, rows))
+            out[:, :, i0:i1, :] = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False); continue
         m = xp.full((pb.nb, pb.nr * n, 1), -math.inf, dtype=pb.acc, device=pb.dev)
         for j0, j1, c0, c1 in tiles:
-            s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1)
+            s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
             m_new = xp.maximum(m, xp.max(s, axis=-1, keepdims=True))
             ms = xp.where(xp.isfinite(m_new), m_new, 0.0)          # a row that has seen no key yet: exp(-inf - 0) = 0
             p = _exp_shifted(xp, s, ms)
-            pv = _values(xp, p, pb.tile(pb.V, j0, j1))
+            pv = _values(xp, p, pb.tile(pb.V, j0, j1), _view(xp, obuf if o is None else pvbuf, rows))
             if o is None: l, o = xp.sum(p, axis=-1, keepdims=True), pv
             else:                                                  # the earlier tiles shrink by e^(m - m_new)
                 alpha = xp.exp(m - ms)
-                l, o = l * alpha + xp.sum(p, axis=-1, keepdims=True), o * alpha + pv
+                l = l * alpha + xp.sum(p, axis=-1, keepdims=True)
+                o *= alpha; o += pv
             m = m_new
         seen = l > 0
-        o, r = o / xp.where(seen, l, 1.0), xp.where(seen, xp.where(xp.isfinite(m), m, 0.0) + xp.log(xp.where(seen, l, 1.0)), -math.inf)
+        o /= xp.where(seen, l, 1.0)
+        r = xp.where(seen, xp.where(xp.isfinite(m), m, 0.0) + xp.log(xp.where(seen, l, 1.0)), -math.inf)
         if pb.sinks is not None:                                  # the sink joins the softmax: rescale by e^lse / (e^lse + e^sink)
             sink = xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1))
             with_sink = xp.logaddexp(r, xp.reshape(sink, r.shape))
-            o, r = o * xp.exp(r - with_sink), with_sink
+            o *= xp.exp(r - with_sink); r = with_sink
         out[:, :, i0:i1, :] = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
         lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
+
+# %% ../nbs/04_fastpath.ipynb #c7a1e0b3
+def flash_forward(pb:AttentionProblem, want_lse:bool=True):
+    "Online softmax over each query block's key tiles, part by part. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype."
+    xp, parts = pb.xp, pb.parts()
+    blank = xp.zeros if any(not tiles for *_, tiles in parts[0][1].plan) else xp.empty   # every row is written unless a block sees nothing
+    out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
+    lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
+    bufs = parts[0][1].scratch(pb.E, None, pb.F, pb.F)            # sized for the first part, the largest
+    for h0, part in parts: _forward_blocks(part, out[h0:h0 + part.nb, ...], lse[h0:h0 + part.nb, ...], want_lse, bufs)
     return out, lse
 
 # %% ../nbs/04_fastpath.ipynb #132ef9c2
@@ -276,6 +356,36 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
 
 # %% ../nbs/04_fastpath.ipynb #ff65c238
+def _backward_blocks(pb:AttentionProblem, out, lse, sink_w, dout, dlse, grads, bufs):
+    "`flash_backward` for one part: its rows of the saved output, LSE (−∞ made +∞), sink weights and incoming gradients, added into its rows of `grads`."
+    xp, (dQ, dK, dV, dsinks, dmasks), (qbuf, sbuf, dsbuf, dqbuf) = pb.xp, grads, bufs
+    for i0, i1, tiles in pb.plan:
+        do = xp.astype(dout[:, :, i0:i1, :], pb.acc, copy=False)
+        D = xp.sum(do * xp.astype(out[:, :, i0:i1, :], pb.acc, copy=False), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
+        if dlse is not None: D = D - dlse[:, :, i0:i1, :]                                  # ∂lse/∂s = P
+        if dsinks is not None: dsinks -= xp.sum(sink_w[:, :, i0:i1, :] * D, axis=(2, 3))[..., None]
+        if not tiles: continue
+        qs, l = pb.rows_of(pb.Q, i0, i1, qbuf), pb.rows_of(lse, i0, i1)
+        do, d = (xp.reshape(t, (pb.nb, pb.nr * (i1 - i0), t.shape[-1])) for t in (do, D))
+        dq = _view(xp, dqbuf, qs.shape)
+        if dq is None: dq = xp.zeros(qs.shape, dtype=pb.acc, device=pb.dev)
+        else: dq[...] = 0
+        for j0, j1, c0, c1 in tiles:
+            s, t = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
+            p = _exp_shifted(xp, s, l)                                 # P = exp(S − lse), recomputed
+            kt, vt = pb.tile(pb.K, j0, j1), pb.tile(pb.V, j0, j1)
+            _add_product(xp, dV[:, j0:j1, :], xp.matrix_transpose(p), do)   # summed over the G heads' rows
+            ds = _matmul(xp, do, xp.matrix_transpose(vt), _view(xp, dsbuf, s.shape))   # dP = dO·Vᵀ ...
+            ds -= d; ds *= p                                           # ... dS = P ∘ (dP − D), in place
+            for dm in dmasks:
+                if dm is not None: _add_mask_grad(pb, dm, ds, i0, i1, j0, j1)
+            if t is not None: t *= t; ds -= ds * t                     # through c·tanh(x/c): × (1 − tanh²)
+            dq = _add_product(xp, dq, ds, kt)
+            _add_product(xp, dK[:, j0:j1, :], xp.matrix_transpose(ds), qs)
+        dq *= pb.scale
+        dQ[:, :, i0:i1, :] = xp.astype(xp.reshape(dq, (pb.nb, pb.nr, i1 - i0, pb.E)), pb.dtype, copy=False)
+
+# %% ../nbs/04_fastpath.ipynb #c7a1e0b4
 def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
     "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
     xp = pb.xp
@@ -288,29 +398,13 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
     dQ = xp.zeros((pb.nb, pb.nr, pb.L, pb.E), dtype=pb.dtype, device=pb.dev)
     dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
     dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
-    for i0, i1, tiles in pb.plan:
-        do = xp.astype(dout[:, :, i0:i1, :], pb.acc, copy=False)
-        D = xp.sum(do * xp.astype(out[:, :, i0:i1, :], pb.acc, copy=False), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
-        if dlse is not None: D = D - dlse[:, :, i0:i1, :]                                  # ∂lse/∂s = P
-        if dsinks is not None: dsinks = dsinks - xp.sum(sink_w[:, :, i0:i1, :] * D, axis=(2, 3))[..., None]
-        if not tiles: continue
-        qs, l = pb.queries(i0, i1), pb.rows_of(lse, i0, i1)
-        do, d = (xp.reshape(t, (pb.nb, pb.nr * (i1 - i0), t.shape[-1])) for t in (do, D))
-        dq = xp.zeros(qs.shape, dtype=pb.acc, device=pb.dev)
-        for j0, j1, c0, c1 in tiles:
-            s, t = pb.logits(qs, i0, i1, j0, j1, c0, c1)
-            p = _exp_shifted(xp, s, l)                                 # P = exp(S − lse), recomputed
-            kt, vt = pb.tile(pb.K, j0, j1), pb.tile(pb.V, j0, j1)
-            _add_product(xp, dV[:, j0:j1, :], xp.matrix_transpose(p), do)   # summed over the G heads' rows
-            ds = xp.matmul(do, xp.matrix_transpose(vt))                # dP = dO·Vᵀ ...
-            ds -= d; ds *= p                                           # ... dS = P ∘ (dP − D), in place
-            for dm in dmasks:
-                if dm is not None: _add_mask_grad(pb, dm, ds, i0, i1, j0, j1)
-            if t is not None: t *= t; ds -= ds * t                     # through c·tanh(x/c): × (1 − tanh²)
-            dq = _add_product(xp, dq, ds, kt)
-            _add_product(xp, dK[:, j0:j1, :], xp.matrix_transpose(ds), qs)   # qs holds the scale already
-        dq *= pb.scale
-        dQ[:, :, i0:i1, :] = xp.astype(xp.reshape(dq, (pb.nb, pb.nr, i1 - i0, pb.E)), pb.dtype, copy=False)
+    parts = pb.parts()
+    bufs = parts[0][1].scratch(pb.E, None, None, pb.E)            # reused by every block and tile, as in the forward
+    for h0, part in parts:
+        h = slice(h0, h0 + part.nb)
+        rows = lambda x: None if x is None else x[h, ...]
+        _backward_blocks(part, rows(out), rows(lse), rows(sink_w), rows(dout), rows(dlse), (rows(dQ), rows(dK), rows(dV), rows(dsinks), dmasks), bufs)
+    if pb.scale != 1: dK *= pb.scale                                   # the queries entered the products unscaled
     return dQ, dK, dV, dsinks, dmasks
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c423
