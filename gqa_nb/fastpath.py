@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_fastpath.ipynb #3315dcb8
 from __future__ import annotations
-import copy, math
+import math
 import numpy as np
 from array_api_compat import is_numpy_namespace
 from fastcore.basics import patch
@@ -15,8 +15,8 @@ from .executor import (implements, allowed, allowed_grid, query_offset, align_to
                              is_torch_namespace, input_axes, int_product, device_of, Context, check_inputs)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'MIN_KEY_TILE', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts',
-           'key_bounds', 'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention',
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds',
+           'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention',
            'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
@@ -81,8 +81,7 @@ _ = register_op("fused_attention", _fused_infer, _fused_rule, "softmax(mask(soft
                 arity=(3, 6), attrs=("spec", "q_axis", "k_axis", "block", "scale", "softcap", "causal", "window", "roles", "lse"))
 
 # %% ../nbs/04_fastpath.ipynb #205e8ce9
-TILE_BYTES = 4 * 2**20   # float32 scores per tile at most: keys per tile = TILE_BYTES / (4 · score rows)
-MIN_KEY_TILE = 1024      # batch rows are split into parts (below) no further than a tile of this many keys
+TILE_BYTES = 8 * 2**20   # float32 scores per tile at most: keys per tile = TILE_BYTES / (4 · score rows)
 _TILES = {}
 
 def key_bounds(L:int, S:int, causal:str=None, window:int=None) -> tuple:
@@ -197,32 +196,11 @@ class AttentionProblem:
         self.sinks = xp.reshape(xp.broadcast_to(align_to(xp, sink[0][0], self.sink_axes, P + R), self.lead + self.rows), (self.nb, self.nr, 1)) if sink else None
         self.dtype, self.acc = q.dtype, (xp.float32 if q.dtype in half_dtypes(xp) else q.dtype)
         self.scale, self.cap, self.causal, self.window = a.get("scale") or 1.0, a.get("softcap"), a.get("causal"), a.get("window")
-        self.dev, self.block = device_of(q), a["block"]
-        self.key_tile = max(1, TILE_BYTES // (4 * self.nb * self.nr * min(self.block, self.L)))
-        self.plan = attention_tiles(self.L, self.S, self.causal, self.window, self.block, self.key_tile)
+        self.dev, block = device_of(q), a["block"]
+        self.key_tile = max(1, TILE_BYTES // (4 * self.nb * self.nr * min(block, self.L)))
+        self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
         lo, hi = key_bounds(self.L, self.S, self.causal, self.window)     # rows that see no key form a prefix or a suffix:
         self.all_rows_see_keys = not self.masks and all(lo(i) < hi(i) for i in (0, self.L - 1))   # the first and last rows tell
-
-# %% ../nbs/04_fastpath.ipynb #c7a1e0b2
-@patch
-def part(self:AttentionProblem, h0:int, h1:int):
-    "Batch rows `h0:h1` of the problem: a shallow copy whose arrays are views, with the tile plan for that many rows."
-    p = copy.copy(self)
-    p.nb, p.Q, p.K, p.V = h1 - h0, self.Q[h0:h1, ...], self.K[h0:h1, ...], self.V[h0:h1, ...]
-    p.sinks = None if self.sinks is None else self.sinks[h0:h1, ...]
-    p.key_tile = max(1, TILE_BYTES // (4 * p.nb * p.nr * min(p.block, p.L)))
-    p.plan = attention_tiles(p.L, p.S, p.causal, p.window, p.block, p.key_tile)
-    return p
-
-@patch
-def parts(self:AttentionProblem) -> list:
-    "`[(h0, part), ...]`: the batch rows in parts whose block scores against `min(widest block, MIN_KEY_TILE)` keys fit `TILE_BYTES` (at least one row a part)."
-    if self.masks or not _writable(self.xp): return [(0, self)]
-    lo, hi = key_bounds(self.L, self.S, self.causal, self.window)
-    widest = max(hi(min(i + self.block, self.L) - 1) - lo(i) for i in range(0, self.L, self.block))
-    step = max(1, TILE_BYTES // max(1, 4 * self.nr * min(self.block, self.L) * min(widest, MIN_KEY_TILE)))
-    if step >= self.nb: return [(0, self)]
-    return [(h, self.part(h, min(self.nb, h + step))) for h in range(0, self.nb, step)]
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c400
 def _view(xp, buf, shape):
@@ -298,9 +276,13 @@ def _normalised_values_torch(xp, s, vb, sees_keys:bool=False, out=None):
     return o if seen is None else o.masked_fill_(~seen, 0.0)
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c402
-def _forward_blocks(pb:AttentionProblem, out, lse, want_lse:bool, bufs):
-    "`flash_forward` for one part: each query block's key tiles, merged by online softmax into `out` and `lse` (that part's rows)."
-    xp, (qbuf, sbuf, obuf, pvbuf) = pb.xp, bufs     # a block's queries, a tile's scores, the block's output, a tile's p·V
+def flash_forward(pb:AttentionProblem, want_lse:bool=True):
+    "Online softmax over each query block's key tiles. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype."
+    xp = pb.xp
+    blank = xp.zeros if any(not tiles for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
+    out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
+    lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
+    qbuf, sbuf, obuf, pvbuf = pb.scratch(pb.E, None, pb.F, pb.F)    # a block's queries, a tile's scores, the block's output, a tile's p·V
     for i0, i1, tiles in pb.plan:
         if not tiles:                                             # no key visible: output 0, LSE -inf (or the sink's logit)
             if pb.sinks is not None: lse[:, :, i0:i1] = xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
@@ -334,16 +316,6 @@ def _forward_blocks(pb:AttentionProblem, out, lse, want_lse:bool, bufs):
             o *= xp.exp(r - with_sink); r = with_sink
         out[:, :, i0:i1, :] = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
         lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
-
-# %% ../nbs/04_fastpath.ipynb #c7a1e0b3
-def flash_forward(pb:AttentionProblem, want_lse:bool=True):
-    "Online softmax over each query block's key tiles, part by part. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype."
-    xp, parts = pb.xp, pb.parts()
-    blank = xp.zeros if any(not tiles for *_, tiles in parts[0][1].plan) else xp.empty   # every row is written unless a block sees nothing
-    out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
-    lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
-    bufs = parts[0][1].scratch(pb.E, None, pb.F, pb.F)            # sized for the first part, the largest
-    for h0, part in parts: _forward_blocks(part, out[h0:h0 + part.nb, ...], lse[h0:h0 + part.nb, ...], want_lse, bufs)
     return out, lse
 
 # %% ../nbs/04_fastpath.ipynb #132ef9c2
@@ -356,14 +328,24 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
 
 # %% ../nbs/04_fastpath.ipynb #ff65c238
-def _backward_blocks(pb:AttentionProblem, out, lse, sink_w, dout, dlse, grads, bufs):
-    "`flash_backward` for one part: its rows of the saved output, LSE (−∞ made +∞), sink weights and incoming gradients, added into its rows of `grads`."
-    xp, (dQ, dK, dV, dsinks, dmasks), (qbuf, sbuf, dsbuf, dqbuf) = pb.xp, grads, bufs
+def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
+    "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
+    xp = pb.xp
+    out, dout = (xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)) for t in (out, dout))
+    lse = xp.astype(xp.reshape(lse, (pb.nb, pb.nr, pb.L, 1)), pb.acc)
+    dlse = None if dlse is None else xp.astype(xp.reshape(dlse, lse.shape), pb.acc)
+    sink_w = None if pb.sinks is None else xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse)   # the sink's probability per row
+    dsinks = None if pb.sinks is None else xp.zeros((pb.nb, pb.nr, 1), dtype=pb.acc, device=pb.dev)
+    lse = xp.where(xp.isfinite(lse), lse, math.inf)                                     # a row that sees nothing: P = 0
+    dQ = xp.zeros((pb.nb, pb.nr, pb.L, pb.E), dtype=pb.dtype, device=pb.dev)
+    dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
+    dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
+    qbuf, sbuf, dsbuf, dqbuf = pb.scratch(pb.E, None, None, pb.E)   # reused by every block and tile, as in the forward
     for i0, i1, tiles in pb.plan:
         do = xp.astype(dout[:, :, i0:i1, :], pb.acc, copy=False)
         D = xp.sum(do * xp.astype(out[:, :, i0:i1, :], pb.acc, copy=False), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
         if dlse is not None: D = D - dlse[:, :, i0:i1, :]                                  # ∂lse/∂s = P
-        if dsinks is not None: dsinks -= xp.sum(sink_w[:, :, i0:i1, :] * D, axis=(2, 3))[..., None]
+        if dsinks is not None: dsinks = dsinks - xp.sum(sink_w[:, :, i0:i1, :] * D, axis=(2, 3))[..., None]
         if not tiles: continue
         qs, l = pb.rows_of(pb.Q, i0, i1, qbuf), pb.rows_of(lse, i0, i1)
         do, d = (xp.reshape(t, (pb.nb, pb.nr * (i1 - i0), t.shape[-1])) for t in (do, D))
@@ -384,26 +366,6 @@ def _backward_blocks(pb:AttentionProblem, out, lse, sink_w, dout, dlse, grads, b
             _add_product(xp, dK[:, j0:j1, :], xp.matrix_transpose(ds), qs)
         dq *= pb.scale
         dQ[:, :, i0:i1, :] = xp.astype(xp.reshape(dq, (pb.nb, pb.nr, i1 - i0, pb.E)), pb.dtype, copy=False)
-
-# %% ../nbs/04_fastpath.ipynb #c7a1e0b4
-def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
-    "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
-    xp = pb.xp
-    out, dout = (xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)) for t in (out, dout))
-    lse = xp.astype(xp.reshape(lse, (pb.nb, pb.nr, pb.L, 1)), pb.acc)
-    dlse = None if dlse is None else xp.astype(xp.reshape(dlse, lse.shape), pb.acc)
-    sink_w = None if pb.sinks is None else xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse)   # the sink's probability per row
-    dsinks = None if pb.sinks is None else xp.zeros((pb.nb, pb.nr, 1), dtype=pb.acc, device=pb.dev)
-    lse = xp.where(xp.isfinite(lse), lse, math.inf)                                     # a row that sees nothing: P = 0
-    dQ = xp.zeros((pb.nb, pb.nr, pb.L, pb.E), dtype=pb.dtype, device=pb.dev)
-    dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
-    dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
-    parts = pb.parts()
-    bufs = parts[0][1].scratch(pb.E, None, None, pb.E)            # reused by every block and tile, as in the forward
-    for h0, part in parts:
-        h = slice(h0, h0 + part.nb)
-        rows = lambda x: None if x is None else x[h, ...]
-        _backward_blocks(part, rows(out), rows(lse), rows(sink_w), rows(dout), rows(dlse), (rows(dQ), rows(dK), rows(dV), rows(dsinks), dmasks), bufs)
     if pb.scale != 1: dK *= pb.scale                                   # the queries entered the products unscaled
     return dQ, dK, dV, dsinks, dmasks
 
