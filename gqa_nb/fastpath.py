@@ -16,8 +16,8 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
 
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds',
-           'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward', 'blocked_attention',
-           'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
+           'every_row_sees', 'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward',
+           'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -90,6 +90,10 @@ def key_bounds(L:int, S:int, causal:str=None, window:int=None) -> tuple:
     hi = lambda i: max(0, min(S, i + off + 1)) if causal else S
     lo = lambda i: min(S, max(0, i + off - window + 1)) if window else 0
     return lo, hi
+
+def every_row_sees(lo, hi, i0:int, i1:int, j0:int, j1:int) -> bool:
+    "Does every query `i0:i1` see a key of `j0:j1`, by `key_bounds`' `lo, hi`? `lo` and `hi` never decrease, so the rows that do form a run: the first and last rows tell."
+    return all(max(lo(i), j0) < min(hi(i), j1) for i in (i0, i1 - 1))
 
 def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64, key_tile:int=1024) -> tuple:
     "The fused op's plan: `((i0, i1, ((j0, j1, c0, c1), ...)), ...)`: per block of queries `i0:i1`, the key tiles `j0:j1` it visits, of which only columns `c0:c1` need the mask rule."
@@ -199,8 +203,7 @@ class AttentionProblem:
         self.dev, block = device_of(q), a["block"]
         self.key_tile = max(1, TILE_BYTES // (4 * self.nb * self.nr * min(block, self.L)))
         self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
-        lo, hi = key_bounds(self.L, self.S, self.causal, self.window)     # rows that see no key form a prefix or a suffix:
-        self.all_rows_see_keys = not self.masks and all(lo(i) < hi(i) for i in (0, self.L - 1))   # the first and last rows tell
+        self.bounds = key_bounds(self.L, self.S, self.causal, self.window)
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c400
 def _view(xp, buf, shape):
@@ -257,65 +260,60 @@ def _add_product(xp, acc, a, b):
     acc += xp.matmul(a, b)
     return acc
 
-def _normalised_values(xp, s, vb, sees_keys:bool=False, out=None):
-    "`softmax(s) · vb` for a block whose keys fit one tile and whose LSE nobody wants; rows that see no key give 0 (`sees_keys`: every row sees one)."
+def _tile_softmax(xp, s, sees:bool=False, want_lse:bool=True):
+    "A tile as a partial attention: `p = exp(s − c)` over the scores `s` (in place where the op may write), the rows' shift `c` (their max) and their LSE `c + log Σp`, −∞ for a row that sees none of the tile's keys (`sees`: the sizes prove every row sees one)."
     m = xp.max(s, axis=-1, keepdims=True)
-    p = _exp_shifted(xp, s, m if sees_keys else xp.where(xp.isfinite(m), m, 0.0))
+    c = m if sees else xp.where(xp.isfinite(m), m, 0.0)         # a blind row: exp(−∞ − 0) = 0
+    p = _exp_shifted(xp, s, c)
     l = xp.sum(p, axis=-1, keepdims=True)
-    o = _values(xp, p, vb, out)
-    o /= l if sees_keys else xp.where(l > 0, l, 1.0)
-    return o
+    return p, c, (c + xp.log(l) if sees else xp.where(l > 0, c + xp.log(xp.where(l > 0, l, 1.0)), -math.inf))
 
-def _normalised_values_torch(xp, s, vb, sees_keys:bool=False, out=None):
-    "torch override: its one-pass softmax kernel, in place (measured faster on the CPU); the shared version while compiling."
+def _tile_softmax_torch(xp, s, sees:bool=False, want_lse:bool=True):
+    "torch override: its one-pass softmax kernel, in place (the CPU kernel works row by row), so `p` is normalised and `c` is the LSE itself: a row's max minus the log of its largest probability, `1 / Σ exp(s − max)`. A blind row's `p` is NaN; its LSE says −∞. Without `want_lse` (one tile, nobody asks), only that −∞/0 marker where a row may be blind. The shared version while compiling."
     import torch
-    if not _writable(xp): return _normalised_values(xp, s, vb, sees_keys)
-    seen = None if sees_keys else torch.isfinite(s.amax(-1, keepdim=True))
-    p = torch.softmax(s, -1, out=s) if s.is_cpu else torch.softmax(s, -1)   # the CPU kernel works row by row: in place is safe
-    o = torch.matmul(p, vb, out=out)
-    return o if seen is None else o.masked_fill_(~seen, 0.0)
+    if not _writable(xp): return _tile_softmax(xp, s, sees)
+    m = s.amax(-1, keepdim=True) if want_lse or not sees else None
+    p = torch.softmax(s, -1, out=s) if s.is_cpu else torch.softmax(s, -1)
+    lse = m - torch.log(p.amax(-1, keepdim=True)) if want_lse else None
+    if not sees: lse = torch.where(torch.isfinite(m), 0.0 if lse is None else lse, -math.inf)
+    return p, lse, lse
+
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c402
 def flash_forward(pb:AttentionProblem, want_lse:bool=True):
-    "Online softmax over each query block's key tiles. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype."
+    "Each query block's key tiles as partial attentions, merged by log-sum-exp as they come. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
     xp = pb.xp
     blank = xp.zeros if any(not tiles for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
     out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     qbuf, sbuf, obuf, pvbuf = pb.scratch(pb.E, None, pb.F, pb.F)    # a block's queries, a tile's scores, the block's output, a tile's p·V
+    softmax = _tile_softmax_torch if is_torch_namespace(xp) else _tile_softmax
     for i0, i1, tiles in pb.plan:
         if not tiles:                                             # no key visible: output 0, LSE -inf (or the sink's logit)
             if pb.sinks is not None: lse[:, :, i0:i1] = xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
             continue
-        n, qs, o = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None
+        n, qs, o, r = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None
         rows = (pb.nb, pb.nr * n, pb.F)
-        if len(tiles) == 1 and not want_lse:                      # one tile: a plain softmax
-            s, _ = pb.logits(qs, i0, i1, *tiles[0], buf=sbuf)
-            norm = _normalised_values_torch if is_torch_namespace(xp) else _normalised_values
-            o = norm(xp, s, pb.tile(pb.V, *tiles[0][:2]), pb.all_rows_see_keys, _view(xp, obuf, rows))
-            out[:, :, i0:i1, :] = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False); continue
-        m = xp.full((pb.nb, pb.nr * n, 1), -math.inf, dtype=pb.acc, device=pb.dev)
         for j0, j1, c0, c1 in tiles:
             s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
-            m_new = xp.maximum(m, xp.max(s, axis=-1, keepdims=True))
-            ms = xp.where(xp.isfinite(m_new), m_new, 0.0)          # a row that has seen no key yet: exp(-inf - 0) = 0
-            p = _exp_shifted(xp, s, ms)
+            sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
+            p, c, lt = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
             pv = _values(xp, p, pb.tile(pb.V, j0, j1), _view(xp, obuf if o is None else pvbuf, rows))
-            if o is None: l, o = xp.sum(p, axis=-1, keepdims=True), pv
-            else:                                                  # the earlier tiles shrink by e^(m - m_new)
-                alpha = xp.exp(m - ms)
-                l = l * alpha + xp.sum(p, axis=-1, keepdims=True)
-                o *= alpha; o += pv
-            m = m_new
-        seen = l > 0
-        o /= xp.where(seen, l, 1.0)
-        r = xp.where(seen, xp.where(xp.isfinite(m), m, 0.0) + xp.log(xp.where(seen, l, 1.0)), -math.inf)
+            if not sees: pv = xp.where(xp.isfinite(lt), pv, 0.0)    # a blind row adds nothing
+            if o is None:                                          # the first tile
+                o, r = pv, lt
+                if c is not lt: o *= xp.exp(c - xp.where(xp.isfinite(lt), lt, 0.0))   # p was not normalised: ÷ Σp
+                continue
+            r_new = xp.logaddexp(r, lt)                            # merge_partials, one tile at a time
+            safe = xp.where(xp.isfinite(r_new), r_new, 0.0)
+            o *= xp.exp(r - safe); pv *= xp.exp(c - safe); o += pv
+            r = r_new
         if pb.sinks is not None:                                  # the sink joins the softmax: rescale by e^lse / (e^lse + e^sink)
             sink = xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1))
             with_sink = xp.logaddexp(r, xp.reshape(sink, r.shape))
             o *= xp.exp(r - with_sink); r = with_sink
         out[:, :, i0:i1, :] = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
-        lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
+        if want_lse: lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
     return out, lse
 
 # %% ../nbs/04_fastpath.ipynb #132ef9c2
