@@ -278,7 +278,6 @@ def _tile_softmax_torch(xp, s, sees:bool=False, want_lse:bool=True):
     if not sees: lse = torch.where(torch.isfinite(m), 0.0 if lse is None else lse, -math.inf)
     return p, lse, lse
 
-
 # %% ../nbs/04_fastpath.ipynb #b2e0c402
 def flash_forward(pb:AttentionProblem, want_lse:bool=True):
     "Each query block's key tiles as partial attentions, merged by log-sum-exp as they come. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
