@@ -18,7 +18,7 @@ from .fastpath import fuse_attention, run_vjp
 from . import flex   # registers FlexAttention as a lowering of the fused op (kernel="flex"; appendix 17)
 
 # %% auto #0
-__all__ = ['GRAPHS', 'AttentionSpecError', 'AttentionSpec', 'cached_spec', 'attention_graph', 'gqa_attention',
+__all__ = ['GRAPHS', 'AttentionSpecError', 'AttentionSpec', 'cached_graph', 'attention_graph', 'gqa_attention',
            'reference_attention', 'gqa_attention_backward']
 
 # %% ../nbs/05_attention.ipynb #24187793
@@ -130,20 +130,25 @@ def build(self:AttentionSpec) -> EinsumGraph:
 GRAPHS = {}   # AttentionSpec -> the graph `gqa_attention` runs for it; built once each (cleared if it ever holds 1024)
 
 @torch.compiler.assume_constant_result
-def cached_spec(**options) -> AttentionSpec:
-    "`AttentionSpec(**options)`, its graph built into `GRAPHS` unless it is there. Under `torch.compile` this runs once, at trace time."
+def _graph_number(**options) -> int:
+    "The position in `GRAPHS` of the graph of `AttentionSpec(**options)`, built there unless it is there. Under `torch.compile` this runs once, at trace time."
     spec = AttentionSpec(**options)
     if spec not in GRAPHS:
         if len(GRAPHS) >= 1024: GRAPHS.clear()
         GRAPHS[spec] = spec.build()
-    return spec
+    return list(GRAPHS).index(spec)
+
+def cached_graph(**options) -> EinsumGraph:
+    "The graph of `AttentionSpec(**options)`, from `GRAPHS` (built there once): what `gqa_attention` runs."
+    i = _graph_number(**options)             # first: at trace time it may add the graph
+    return list(GRAPHS.values())[i]
 
 def attention_graph(spec:AttentionSpec=None, # the options; or give them as keywords
                     **options) -> EinsumGraph:
     "The graph `gqa_attention` runs for `spec` (or `AttentionSpec(**options)`): a copy of the cached one, yours to change."
     if spec is not None and (options or not isinstance(spec, AttentionSpec)):
         raise TypeError(f"pass an AttentionSpec or its fields as keywords, not both; got {type(spec).__name__} and {sorted(options)}")
-    return GRAPHS[cached_spec(**(dataclasses.asdict(spec) if spec is not None else options))].copy()
+    return cached_graph(**(dataclasses.asdict(spec) if spec is not None else options)).copy()
 
 # %% ../nbs/05_attention.ipynb #63fa934d
 def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, Hkv, S, Ev): numpy arrays or torch tensors
@@ -175,12 +180,12 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
     _check_run_options(kernel, generator, sinks, Hq, use_torch)
-    spec = cached_spec(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal_alignment if (is_causal or window is not None) else None,
-                       window=window, softcap=softcap, scale=scale, dropout_p=dropout_p, strategy=strategy, has_mask=attn_mask is not None,
-                       has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
+    g = cached_graph(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal_alignment if (is_causal or window is not None) else None,
+                     window=window, softcap=softcap, scale=scale, dropout_p=dropout_p, strategy=strategy, has_mask=attn_mask is not None,
+                     has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
-    training = spec.dropout_p > 0
-    out = run_torch(GRAPHS[spec], inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(GRAPHS[spec], inputs, training=training, rng=generator)
+    training = dropout_p > 0
+    out = run_torch(g, inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=training, rng=generator)
     if not (return_lse or return_weights): return out
     return out[0], out[1].reshape((B, Hq, L) if return_lse else (B, Hq, L, S))
 
@@ -221,8 +226,8 @@ def gqa_attention_backward(q, k, v,          # as `gqa_attention`
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
     causal = causal_alignment if (is_causal or window is not None) else None
-    g = GRAPHS[cached_spec(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal, window=window, softcap=softcap, scale=scale,
-                           has_mask=attn_mask is not None, has_sinks=sinks is not None, block=block, return_lse=True)]
+    g = cached_graph(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal, window=window, softcap=softcap, scale=scale,
+                     has_mask=attn_mask is not None, has_sinks=sinks is not None, block=block, return_lse=True)
     fused = next(n for n in g.nodes if n.op == "fused_attention")
     xp = namespace_of(q)
     saved = {fused.output: (xp.reshape(out, (B, Hkv, Hq // Hkv, L, Ev)), xp.reshape(lse, (B, Hkv, Hq // Hkv, L)))}

@@ -14,7 +14,8 @@ from .graph import EinsumGraph, GraphError, OPS, ALIGNMENTS, layout_plan, parse_
 # %% auto #0
 __all__ = ['KERNELS', 'int_product', 'contract', 'einsum', 'allowed', 'query_offset', 'allowed_grid', 'Context', 'implements',
            'input_axes', 'align_to', 'half_dtypes', 'device_of', 'neg_inf', 'apply_masks', 'safe_softmax',
-           'namespace_of', 'is_torch_namespace', 'check_inputs', 'run_graph', 'run_numpy', 'run_torch']
+           'namespace_of', 'is_torch_namespace', 'is_numpy_namespace', 'check_inputs', 'run_graph', 'run_numpy',
+           'run_torch']
 
 # %% ../nbs/03_executor.ipynb #ebfd5c6a
 def int_product(sizes) -> int:
@@ -193,6 +194,8 @@ def namespace_of(x):
     return array_namespace(x)
 
 def is_torch_namespace(xp) -> bool: return getattr(xp, "__name__", "") == "array_api_compat.torch"
+def is_numpy_namespace(xp) -> bool: return getattr(xp, "__name__", "") in ("numpy", "array_api_compat.numpy")
+# (array_api_compat has both, cached with `lru_cache`, which `torch.compile` warns about each time it traces a call to one)
 
 def _library(x) -> str:
     return "torch tensor" if type(x).__module__.startswith("torch") else "numpy array" if isinstance(x, np.ndarray) else type(x).__name__

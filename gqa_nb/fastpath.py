@@ -6,13 +6,12 @@
 from __future__ import annotations
 import math
 import numpy as np
-from array_api_compat import is_numpy_namespace
 from fastcore.basics import patch
 from .config import check_int
 from .graph import (EinsumGraph, GraphError, Node, Tensor, OPS, register_op, replace_nodes, parse_einsum, layout_plan, node_outputs,
                           mask_words, infer_einsum, require_attrs, check_positive_attr, check_causal_attrs, check_mask_roles, subscript)
 from .executor import (implements, allowed, query_offset, align_to, apply_masks, half_dtypes, neg_inf,
-                             is_torch_namespace, input_axes, int_product, device_of, Context, check_inputs)
+                             is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs)
 
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds',
