@@ -188,7 +188,7 @@ def time_interleaved(fns:dict,          # {name: zero-argument callable}
     return times
 
 # %% ../nbs/14_bench.ipynb #eb724c0d
-from .config import check_int
+from .config import check_int, format_table
 
 def _check_args(quick, device, reps, cases, impls):
     if not isinstance(quick, (bool, np.bool_)): raise ValueError(f"quick={quick!r} must be True or False")
@@ -352,13 +352,11 @@ def bench_report(result:dict) -> str:
         lines.append(f"fastest peer: {peer} ({peer_ms:.1f} ms)")
         cols = ["impl", "median ms", "x sdpa_gqa", "x fastest peer", "K/V GB/s" if mem else "GFLOP/s", "% of copy" if mem else "% of matmul",
                 "peak extra", "% of K+V" if mem else "% of scores", "max |err|", "1st call ms"]
-        rows = [[r["impl"], f"{r['median_ms']:.1f}", f"{r['ratio_vs_sdpa']:.2f}", f"{r['median_ms'] / peer_ms:.2f}", f"{r['gbps'] if mem else r['gflops']:.1f}",
-                 f"{r['fraction_of_machine']:.0%}", _mib(r["peak_extra_bytes"]), f"{r['peak_extra_frac']:.1%}", f"{r['max_abs_err']:.1e}",
-                 f"{r['first_call_ms']:.0f}" if "first_call_ms" in r else "-"]
+        rows = [dict(zip(cols, [r["impl"], f"{r['median_ms']:.1f}", f"{r['ratio_vs_sdpa']:.2f}", f"{r['median_ms'] / peer_ms:.2f}", f"{r['gbps'] if mem else r['gflops']:.1f}",
+                                f"{r['fraction_of_machine']:.0%}", _mib(r["peak_extra_bytes"]), f"{r['peak_extra_frac']:.1%}", f"{r['max_abs_err']:.1e}",
+                                f"{r['first_call_ms']:.0f}" if "first_call_ms" in r else "-"]))
                 for r in recs if r["case"] == name]
-        w = [max(len(x) for x in col) for col in zip(cols, *rows)]
-        fmt = lambda row: "  ".join(x.ljust(w[0]) if i == 0 else x.rjust(w[i]) for i, x in enumerate(row))
-        lines += [fmt(cols)] + [fmt(r) for r in rows]
+        lines.append(format_table(rows, left=("impl",)))
     if m.get("skipped"): lines += [""] + [f"skipped {k}: {v}" for k, v in m["skipped"].items()]
     return "\n".join(lines)
 

@@ -357,14 +357,14 @@ def preset_rows(dtype:str="bf16", # element type of the cache
                      'KV @ ctx': fmt_bytes(pl.gqa_bytes), 'MHA @ ctx': fmt_bytes(pl.mha_bytes), 'saving': f'{pl.reduction:g}x'})
     return rows
 
-def format_table(rows:list[dict], markdown:bool=False) -> str:
-    "`rows` (dicts with the same keys) as an aligned text table, or a Markdown table."
+def format_table(rows:list[dict], markdown:bool=False, left:tuple=('model', 'kind')) -> str:
+    "`rows` (dicts of strings with the same keys) as an aligned text table, or a Markdown table; the `left` columns align left, the rest (numbers) right."
     cols = list(rows[0])
     if markdown:
-        return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '|'.join('---' if c in ('model', 'kind') else '--:' for c in cols) + '|']
+        return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '|'.join('---' if c in left else '--:' for c in cols) + '|']
                          + ['| ' + ' | '.join(r[c] for c in cols) + ' |' for r in rows])
     w = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
-    fmt = lambda r: '  '.join(r[c].ljust(w[c]) if c in ('model', 'kind') else r[c].rjust(w[c]) for c in cols).rstrip()
+    fmt = lambda r: '  '.join(r[c].ljust(w[c]) if c in left else r[c].rjust(w[c]) for c in cols).rstrip()
     return '\n'.join([fmt({c: c for c in cols}), fmt({c: '-'*w[c] for c in cols})] + [fmt(r) for r in rows])
 
 def preset_table(dtype:str="bf16", batch:int=1, context:int|None=None, markdown:bool=False) -> str:
