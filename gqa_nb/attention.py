@@ -43,11 +43,11 @@ def _check_mask(m, B, Hq, L, S):
     return m.reshape((1,) * (4 - m.ndim) + tuple(m.shape))
 
 # %% ../nbs/05_attention.ipynb #5831c523
-def _check_inputs(q, k, v, attn_mask) -> bool:
-    "Raise unless q, k, v (and the mask) are all numpy arrays or all torch tensors, q, k, v floating point; True for torch."
+def _check_inputs(q, k, v, attn_mask, **more) -> bool:
+    "Raise unless q, k, v, the mask and the arrays in `more` are all numpy arrays or all torch tensors, q, k, v floating point; True for torch."
     use_torch = _is_torch(q)
     if not (use_torch or isinstance(q, np.ndarray)): raise TypeError(f"q must be a numpy array or a torch tensor, got {type(q).__name__}")
-    for name, x in (("k", k), ("v", v)) + ((("attn_mask", attn_mask),) if attn_mask is not None else ()):
+    for name, x in (("k", k), ("v", v)) + ((("attn_mask", attn_mask),) if attn_mask is not None else ()) + tuple(more.items()):
         if _is_torch(x) != use_torch or not (use_torch or isinstance(x, np.ndarray)):
             raise TypeError(f"q is a {type(q).__module__.split('.')[0]} {type(q).__name__} but {name} is a {type(x).__name__}; "
                             "pass all numpy arrays or all torch tensors")
@@ -58,7 +58,8 @@ def _check_inputs(q, k, v, attn_mask) -> bool:
 
 def _check_run_options(kernel, generator, sinks, Hq:int, use_torch:bool):
     "Raise unless `kernel` is known, `generator` fits the inputs' library and `sinks` has shape (Hq,)."
-    if kernel not in KERNELS or (kernel == "flex" and not use_torch): raise ValueError(f"kernel={kernel!r} must be one of {KERNELS} ('flex' needs torch tensors)")
+    if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} must be one of {KERNELS}")
+    if kernel == "flex" and not use_torch: raise ValueError("kernel='flex' runs FlexAttention, which needs torch tensors; q, k, v are numpy arrays (use kernel='auto' or 'blocked')")
     if generator is not None and not isinstance(generator, torch.Generator if use_torch else np.random.Generator):
         raise TypeError(f"generator must be a {'torch.Generator' if use_torch else 'numpy.random.Generator'} for {'torch' if use_torch else 'numpy'} inputs, got {type(generator).__name__}")
     if sinks is not None and tuple(getattr(sinks, "shape", ())) != (Hq,):
@@ -218,9 +219,11 @@ def gqa_attention_backward(q, k, v,          # as `gqa_attention`
                            causal_alignment:str="top_left", window:int=None, softcap:float=None,
                            sinks=None, block:int=64) -> tuple:
     "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's gradients."
+    _check_inputs(q, k, v, attn_mask, out=out, lse=lse, dout=dout)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
     for name, x, shape in (("out", out, (B, Hq, L, Ev)), ("dout", dout, (B, Hq, L, Ev)), ("lse", lse, (B, Hq, L))):
         if tuple(x.shape) != shape: raise ValueError(f"{name} must have shape {shape} for these q, k, v, got {tuple(x.shape)}")
+        if not (x.is_floating_point() if _is_torch(x) else np.issubdtype(x.dtype, np.floating)): raise TypeError(f"{name} has dtype {x.dtype}; it must be floating point (any precision: the backward works in q's accumulation dtype)")
     if attn_mask is not None:
         if is_causal or window is not None: raise ValueError("attn_mask cannot be given with is_causal or window (as in gqa_attention): fold them into attn_mask")
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
