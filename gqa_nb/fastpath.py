@@ -201,6 +201,7 @@ class AttentionProblem:
         self.scale, self.cap, self.causal, self.window = a.get("scale") or 1.0, a.get("softcap"), a.get("causal"), a.get("window")
         self.dev, block = device_of(q), a["block"]
         self.key_tile = max(1, TILE_BYTES // (4 * self.nb * self.nr * min(block, self.L)))
+        if self.acc != self.dtype: self.key_tile = min(self.key_tile, max(1, TILE_BYTES // (4 * self.nb * max(self.E, self.F))))   # half types: each tile's float32 K and V copies too
         self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
         self.bounds = key_bounds(self.L, self.S, self.causal, self.window)
 
