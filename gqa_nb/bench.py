@@ -172,7 +172,7 @@ def _own_cpu_seconds(tick:int) -> float:
     while new: tree |= new; new = {p for p, (parent, _) in stats.items() if parent in new and p not in tree}
     return sum(stats[p][1] for p in tree if p in stats) / tick
 
-def _cpu_jiffies():
+def _cpu_seconds():
     "(busy CPU seconds of the whole machine, those of this process and its descendants), or None off Linux."
     try:
         tick = os.sysconf("SC_CLK_TCK")
@@ -181,7 +181,7 @@ def _cpu_jiffies():
     except (OSError, ValueError, IndexError, AttributeError): return None
 
 def _other_load(start, end, wall):
-    "The fraction of the machine's CPU that other processes used between the `_cpu_jiffies` readings `start` and `end`."
+    "The fraction of the machine's CPU that other processes used between the `_cpu_seconds` readings `start` and `end`."
     if start is None or end is None or wall <= 0: return None
     other = (end[0] - start[0]) - (end[1] - start[1])
     return round(max(0.0, other / (wall * (os.cpu_count() or 1))), 3)
@@ -328,7 +328,7 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
     pause = (0.0 if device == "cuda" else 0.02 if quick else 0.1) if pause is None else pause
     sync = torch.cuda.synchronize if device == "cuda" else None
     table = QUICK_CASES if quick else CASES
-    start, t_start = _cpu_jiffies(), time.perf_counter()
+    start, t_start = _cpu_seconds(), time.perf_counter()
     meta = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), torch=torch.__version__,
                 numpy=np.__version__, python=platform.python_version(), threads=torch.get_num_threads(),
                 cpu_count=os.cpu_count(), device=_device_name(device), quick=bool(quick), reps=reps, pause_s=pause,
@@ -338,7 +338,7 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
         records += _bench_case(name, table[name], impls, meta, device=device, dtype=dtype, reps=reps, pause=pause, sync=sync,
                                quick=quick, seed=seed, log=log or (lambda s: None))
     wall = time.perf_counter() - t_start
-    meta.update(wall_s=round(wall, 1), other_load=_other_load(start, _cpu_jiffies(), wall), loadavg=list(os.getloadavg()) if hasattr(os, "getloadavg") else None)
+    meta.update(wall_s=round(wall, 1), other_load=_other_load(start, _cpu_seconds(), wall), loadavg=list(os.getloadavg()) if hasattr(os, "getloadavg") else None)
     return dict(meta=meta, records=records)
 
 # %% ../nbs/14_bench.ipynb #a5e2fcdc
