@@ -218,7 +218,7 @@ def gqa_attention_backward(q, k, v,          # as `gqa_attention`
                            attn_mask=None, is_causal:bool=False, scale:float=None, *,
                            causal_alignment:str="top_left", window:int=None, softcap:float=None,
                            sinks=None, block:int=64) -> tuple:
-    "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's gradients."
+    "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's gradients. On torch the gradients are differentiable when the inputs need gradients."
     _check_inputs(q, k, v, attn_mask, out=out, lse=lse, dout=dout)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
     for name, x, shape in (("out", out, (B, Hq, L, Ev)), ("dout", dout, (B, Hq, L, Ev)), ("lse", lse, (B, Hq, L))):

@@ -128,8 +128,10 @@ def _tracing(xp) -> bool:
     return torch.compiler.is_compiling()
 
 def _writable(xp) -> bool:
-    "May the op pass `out=` and overwrite its own arrays: numpy, or torch while nothing traces it."
-    return is_numpy_namespace(xp) or (is_torch_namespace(xp) and not _tracing(xp))
+    "May the op pass `out=` and overwrite its own arrays: numpy, or torch while neither `torch.compile` traces it nor autograd records it (a second derivative differentiates the backward itself)."
+    if not is_torch_namespace(xp): return is_numpy_namespace(xp)
+    import torch
+    return not _tracing(xp) and not torch.is_grad_enabled()
 
 def _matmul(xp, a, b, out=None):
     "`a @ b`, into `out` when given (numpy's and torch's `matmul` take `out=`)."
@@ -358,7 +360,9 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
             ds -= d; ds *= p                                           # ... dS = P ∘ (dP − D), in place
             for dm in dmasks:
                 if dm is not None: _add_mask_grad(pb, dm, ds, i0, i1, j0, j1)
-            if t is not None: t *= t; ds -= ds * t                     # through c·tanh(x/c): × (1 − tanh²)
+            if t is not None:                                          # through c·tanh(x/c): × (1 − tanh²)
+                if _writable(xp): t *= t; ds -= ds * t
+                else: ds = ds * (1 - t * t)                            # autograd keeps t and ds as they were
             dq = _add_product(xp, dq, ds, kt)
             _add_product(xp, dK[:, j0:j1, :], xp.matrix_transpose(ds), qs)
         dq *= pb.scale
@@ -392,35 +396,82 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
 
+def _map_slices(run, info, in_dims, arrays):
+    "A `torch.func.vmap` rule: `run` on each slice of the mapped axis, the results stacked on axis 0 (a loop of fused calls, not one batched kernel)."
+    runs = [run(*(a if d is None else a.select(d, i) for a, d in zip(arrays, in_dims))) for i in range(info.batch_size)]
+    outs = tuple(None if r[0] is None else torch.stack(r) for r in zip(*runs))
+    return outs, tuple(None if o is None else 0 for o in outs)
+
+def _vjp(cx, node, mask_grads, q, k, v, out, lse, dout, dlse, *extra) -> tuple:
+    "`flash_backward` for the node's inputs `(q, k, v, *extra)`: a gradient for each, None where there is none."
+    pb = AttentionProblem(cx, node, q, k, v, extra)
+    return tuple(_input_grads(pb, (q, k, v, *extra), flash_backward(pb, out, lse, dout, dlse, mask_grads)))
+
 if torch is not None:
     class FusedAttention(torch.autograd.Function):
-        "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `flash_backward`."
+        "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `FusedAttentionVJP`."
         @staticmethod
-        def forward(ctx, cx, node, q, k, v, *extra):
+        def forward(cx, node, want_lse, q, k, v, *extra):
             pb = AttentionProblem(cx, node, q, k, v, extra)
-            out, lse = _node_outputs(pb, True, *flash_forward(pb))
+            return _node_outputs(pb, True, *flash_forward(pb, want_lse or pb.sinks is not None))
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            cx, node, _, q, k, v, *extra = inputs
             ctx.cx, ctx.node = cx, node
-            ctx.save_for_backward(q, k, v, out, lse, *extra)
+            ctx.save_for_backward(q, k, v, *output, *extra)
             ctx.set_materialize_grads(False)
-            return out, lse
         @staticmethod
         def backward(ctx, dout, dlse):
             q, k, v, out, lse, *extra = ctx.saved_tensors
-            pb = AttentionProblem(ctx.cx, ctx.node, q, k, v, extra)
-            if dout is None: dout = torch.zeros_like(out)
-            masks = [(m, 5 + i) for i, (m, r) in enumerate(zip(extra, pb.roles)) if r != "sinks"]
-            grads = flash_backward(pb, out, lse, dout, dlse, [ctx.needs_input_grad[i] and m.is_floating_point() for m, i in masks])
-            return (None, None, *_input_grads(pb, (q, k, v, *extra), grads))
+            roles = ctx.node.attrs.get("roles", [])
+            mask_grads = [ctx.needs_input_grad[6 + i] and m.is_floating_point() for i, (m, r) in enumerate(zip(extra, roles)) if r != "sinks"]
+            args = (ctx.cx, ctx.node, mask_grads, q, k, v, out, lse, torch.zeros_like(out) if dout is None else dout, dlse, *extra)
+            return (None, None, None, *(_vjp(*args) if torch.compiler.is_compiling() else FusedAttentionVJP.apply(*args)))
+        @staticmethod
+        def vmap(info, in_dims, cx, node, want_lse, *arrays):
+            return _map_slices(lambda *a: FusedAttention.apply(cx, node, want_lse, *a), info, in_dims[3:], arrays)
 
+    class FusedAttentionVJP(torch.autograd.Function):
+        "`flash_backward` as an op of its own: `torch.func.vmap` maps it slice by slice (jacrev, per-sample gradients), and autograd differentiates it for second derivatives."
+        @staticmethod
+        def forward(cx, node, mask_grads, *arrays): return _vjp(cx, node, mask_grads, *arrays)
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.cx, ctx.node, ctx.mask_grads = inputs[:3]
+            ctx.save_for_backward(*inputs[3:])
+            ctx.made = [g is not None for g in output]
+            ctx.set_materialize_grads(False)
+        @staticmethod
+        def backward(ctx, *cots):
+            arrays = list(ctx.saved_tensors)
+            at = [i for i, a in enumerate(arrays) if a is not None and a.is_floating_point()]
+            def grads(*xs):                                   # the backward as a function of the arrays, recorded (grad mode is on: nothing written in place)
+                for i, x in zip(at, xs): arrays[i] = x
+                return tuple(g for g in _vjp(ctx.cx, ctx.node, ctx.mask_grads, *arrays) if g is not None)
+            made, pull = torch.func.vjp(grads, *(arrays[i] for i in at))
+            cots = [torch.zeros_like(g) if c is None else c for g, c in zip(made, (c for c, m in zip(cots, ctx.made) if m))]
+            d = dict(zip(at, pull(tuple(cots))))
+            return (None, None, None, *(d.get(i) for i in range(len(arrays))))
+        @staticmethod
+        def vmap(info, in_dims, cx, node, mask_grads, *arrays):
+            return _map_slices(lambda *a: FusedAttentionVJP.apply(cx, node, mask_grads, *a), info, in_dims[3:], arrays)
 
 # %% ../nbs/04_fastpath.ipynb #ab39ce8c
+def _mapped(*arrays) -> bool:
+    "Does `torch.func.vmap` map any of these tensors?"
+    is_batched = getattr(torch._C._functorch, "is_batchedtensor", None)      # (no public test in torch 2.13)
+    return is_batched is not None and any(is_batched(t) for t in arrays)
+
 def blocked_attention(cx, node, q, k, v, *extra):
-    "The fused op, tile by tile (the array-API lowering); on torch with gradients, through the `autograd.Function` whose backward is `flash_backward`."
+    "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`."
     want_lse = "lse" in node.attrs
     if is_torch_namespace(cx.xp):
-        if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra)):
-            out, lse = FusedAttention.apply(cx, node, q, k, v, *extra)
+        train = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra))
+        if train or _mapped(q, k, v, *extra):
+            out, lse = FusedAttention.apply(cx, node, want_lse or train, q, k, v, *extra)   # the backward needs the LSE
             return (out, lse) if want_lse else out
+        if torch.is_grad_enabled() and not _tracing(cx.xp):
+            with torch.no_grad(): return blocked_attention(cx, node, q, k, v, *extra)   # nothing to differentiate: free to write in place
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
 
@@ -466,6 +517,11 @@ def run_vjp(graph:EinsumGraph, # a graph of ops with a VJP (`VJPS`), e.g. `atten
            ) -> tuple:
     "Run `graph` forward, then its vector-Jacobian product: `(outputs, {input name: gradient or None})`."
     xp = check_inputs(graph, inputs)
+    if is_torch_namespace(xp):
+        import torch
+        arrays = [*inputs.values(), *douts.values(), *(t for pair in (saved or {}).values() for t in pair)]
+        if torch.is_grad_enabled() and not any(getattr(t, "requires_grad", False) for t in arrays):
+            with torch.no_grad(): return run_vjp(graph, inputs, douts, saved)      # nothing to differentiate: free to write in place
     if unknown := sorted(set(douts) - set(graph.outputs)): raise ValueError(f"douts names {unknown}, which are not outputs of the graph {graph.outputs}")
     if bad := sorted({n.op for n in graph.nodes} - set(VJPS)):
         raise NotImplementedError(f"run_vjp: no vector-Jacobian product for op(s) {bad}; it covers {sorted(VJPS)}: fuse the graph (fuse_attention) or use torch autograd")
