@@ -134,9 +134,9 @@ def _writable(xp) -> bool:
     return not _tracing(xp) and not torch.is_grad_enabled()
 
 def _matmul(xp, a, b, out=None):
-    "`a @ b`, into `out` when given (numpy's and torch's `matmul` take `out=`)."
-    if out is None: return xp.matmul(a, b)
+    "`a @ b`, into `out` when given: numpy's and torch's own `matmul` (they take `out=`; the operands share a dtype, so array_api_compat's promoting wrapper, ~20 µs a call, has nothing to do)."
     if is_numpy_namespace(xp): return np.matmul(a, b, out=out)
+    if not is_torch_namespace(xp): return xp.matmul(a, b)
     import torch
     return torch.matmul(a, b, out=out)
 
@@ -151,7 +151,7 @@ def _scores(xp, qb, kb, scale:float=1.0, out=None):
         step = _key_step(kb, "scores")
         for a in range(0, kb.shape[1], step): np.matvec(kb[:, None, a:a + step], qb, out=out[..., a:a + step])
         return out
-    t = xp.matrix_transpose(xp.matmul(kb, xp.matrix_transpose(qb)))
+    t = xp.matrix_transpose(_matmul(xp, kb, xp.matrix_transpose(qb)))
     if out is not None: out[...] = t; return out
     return xp.reshape(xp.reshape(t, (-1,)), t.shape)   # one small copy, so the row reductions read contiguous memory
 
@@ -214,8 +214,8 @@ def _view(xp, buf, shape):
 
 @patch
 def scratch(self:AttentionProblem, *widths) -> list:
-    "Flat buffers, one per width, each big enough for a `(n, r·rows, width)` array of any block (width None: the widest key tile). Every block and tile reuses them, where fresh arrays would touch fresh memory pages each time; Nones where the op may not write in place."
-    if not _writable(self.xp): return [None] * len(widths)
+    "Flat buffers, one per width, each big enough for a `(n, r·rows, width)` array of any block (width None: the widest key tile). Every block and tile reuses them, where fresh arrays would touch fresh memory pages each time; Nones where the op may not write in place, or where one block of one tile would reuse nothing."
+    if not _writable(self.xp) or (len(self.plan) == 1 and len(self.plan[0][2]) <= 1): return [None] * len(widths)   # one block of one tile: nothing to reuse
     rows = self.nr * max((i1 - i0 for i0, i1, _ in self.plan), default=0)
     keys = max((j1 - j0 for *_, tiles in self.plan for j0, j1, *_ in tiles), default=0)
     return [self.xp.empty((self.nb * rows * (keys if w is None else w),), dtype=self.acc, device=self.dev) for w in widths]
@@ -259,7 +259,7 @@ def _exp_shifted(xp, s, m):
 def _add_product(xp, acc, a, b):
     "`acc + a @ b` for batched matrices, into `acc` itself where the library allows (torch's `baddbmm_`: no product-sized temporary)."
     if is_torch_namespace(xp) and acc.ndim == 3 and _writable(xp): return acc.baddbmm_(a, b)
-    acc += xp.matmul(a, b)
+    acc += _matmul(xp, a, b)
     return acc
 
 def _tile_softmax(xp, s, sees:bool=False, want_lse:bool=True):
@@ -285,7 +285,8 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
     "Each query block's key tiles as partial attentions, merged by log-sum-exp as they come. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
     xp = pb.xp
     blank = xp.zeros if any(not tiles for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
-    out = blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
+    whole = len(pb.plan) == 1 and pb.plan[0][2]                                 # one block that sees keys: its output is the output
+    out = None if whole else blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     qbuf, sbuf, obuf, pvbuf = pb.scratch(pb.E, None, pb.F, pb.F)    # a block's queries, a tile's scores, the block's output, a tile's p·V
     softmax = _tile_softmax_torch if is_torch_namespace(xp) else _tile_softmax
@@ -313,7 +314,9 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
             sink = xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1))
             with_sink = xp.logaddexp(r, xp.reshape(sink, r.shape))
             o *= xp.exp(r - with_sink); r = with_sink
-        out[:, :, i0:i1, :] = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
+        o = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
+        if whole: out = o
+        else: out[:, :, i0:i1, :] = o
         if want_lse: lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
     return out, lse
 
