@@ -223,7 +223,7 @@ def _bench(args) -> int:
 def _add_bench(sub):
     "Register `gqa-nb bench`."
     p = sub.add_parser('bench', help='time gqa_nb against PyTorch SDPA (decode, prefill); gqa-nb bench --help for options',
-                       description="Time gqa_nb against PyTorch SDPA on a decode and a causal prefill case (Hq=32, Hkv=8, E=128).")
+                       description="Time gqa_nb against PyTorch SDPA and the other peers a user could pick: decode and causal prefill by default, long and training cases on request (Llama-3-8B attention: Hq=32, Hkv=8, E=128).")
     p.add_argument("--quick", action="store_true", help="scaled-down shapes that run in seconds (a smoke test, not a measurement)")
     p.add_argument("--json", metavar="PATH", nargs="?", const="", default=None,
                    help="also write the result as JSON: to PATH (a file, or bench.json in a folder), or with no PATH to bench.json in a fresh "
