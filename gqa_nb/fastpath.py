@@ -133,6 +133,12 @@ def _writable(xp) -> bool:
     import torch
     return not _tracing(xp) and not torch.is_grad_enabled()
 
+def _no_grad_suffices(xp, arrays) -> bool:
+    "torch with grad mode on, nothing tracing, and no array that needs a gradient: the op may run under `torch.no_grad()`, free to write in place."
+    if not is_torch_namespace(xp) or _tracing(xp): return False
+    import torch
+    return torch.is_grad_enabled() and not any(getattr(t, "requires_grad", False) for t in arrays)
+
 def _matmul(xp, a, b, out=None):
     "`a @ b`, into `out` when given: numpy's and torch's own `matmul` (they take `out=`; the operands share a dtype, so array_api_compat's promoting wrapper, ~20 µs a call, has nothing to do)."
     if is_numpy_namespace(xp): return np.matmul(a, b, out=out)
@@ -468,13 +474,13 @@ def _mapped(*arrays) -> bool:
 def blocked_attention(cx, node, q, k, v, *extra):
     "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`."
     want_lse = "lse" in node.attrs
+    if _no_grad_suffices(cx.xp, (q, k, v, *extra)):
+        with torch.no_grad(): return blocked_attention(cx, node, q, k, v, *extra)
     if is_torch_namespace(cx.xp):
         train = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra))
         if train or _mapped(q, k, v, *extra):
             out, lse = FusedAttention.apply(cx, node, want_lse or train, q, k, v, *extra)   # the backward needs the LSE
             return (out, lse) if want_lse else out
-        if torch.is_grad_enabled() and not _tracing(cx.xp):
-            with torch.no_grad(): return blocked_attention(cx, node, q, k, v, *extra)   # nothing to differentiate: free to write in place
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
 
@@ -520,11 +526,9 @@ def run_vjp(graph:EinsumGraph, # a graph of ops with a VJP (`VJPS`), e.g. `atten
            ) -> tuple:
     "Run `graph` forward, then its vector-Jacobian product: `(outputs, {input name: gradient or None})`."
     xp = check_inputs(graph, inputs)
-    if is_torch_namespace(xp):
+    if _no_grad_suffices(xp, [*inputs.values(), *douts.values(), *(t for pair in (saved or {}).values() for t in pair)]):
         import torch
-        arrays = [*inputs.values(), *douts.values(), *(t for pair in (saved or {}).values() for t in pair)]
-        if torch.is_grad_enabled() and not any(getattr(t, "requires_grad", False) for t in arrays):
-            with torch.no_grad(): return run_vjp(graph, inputs, douts, saved)      # nothing to differentiate: free to write in place
+        with torch.no_grad(): return run_vjp(graph, inputs, douts, saved)
     if unknown := sorted(set(douts) - set(graph.outputs)): raise ValueError(f"douts names {unknown}, which are not outputs of the graph {graph.outputs}")
     if bad := sorted({n.op for n in graph.nodes} - set(VJPS)):
         raise NotImplementedError(f"run_vjp: no vector-Jacobian product for op(s) {bad}; it covers {sorted(VJPS)}: fuse the graph (fuse_attention) or use torch autograd")
