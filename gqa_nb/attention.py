@@ -18,7 +18,7 @@ from .fastpath import fuse_attention, run_vjp
 from . import flex   # registers FlexAttention as a lowering of the fused op (kernel="flex"; appendix 17)
 
 # %% auto #0
-__all__ = ['GRAPHS', 'AttentionSpecError', 'AttentionSpec', 'cached_graph', 'attention_graph', 'gqa_attention',
+__all__ = ['GRAPHS', 'SPECS', 'AttentionSpecError', 'AttentionSpec', 'cached_graph', 'attention_graph', 'gqa_attention',
            'reference_attention', 'gqa_attention_backward']
 
 # %% ../nbs/05_attention.ipynb #24187793
@@ -129,11 +129,23 @@ def build(self:AttentionSpec) -> EinsumGraph:
     return fuse_attention(g, self.block, lse=self.return_lse) if self.fused else g
 
 GRAPHS = {}   # AttentionSpec -> the graph `gqa_attention` runs for it; built once each (cleared if it ever holds 1024)
+SPECS = {}    # the options as passed, with their types -> their AttentionSpec: a repeated call skips making and checking it
+
+def _spec_of(options:dict) -> AttentionSpec:
+    "`AttentionSpec(**options)`, from `SPECS` when these options came before (options that cannot be a key are checked each time)."
+    try: key = tuple((name, type(x), x) for name, x in options.items()); spec = SPECS.get(key)
+    except TypeError: key = spec = None                     # unhashable: the spec's checks say what is wrong with it
+    if spec is None:
+        spec = AttentionSpec(**options)
+        if key is not None:
+            if len(SPECS) >= 4096: SPECS.clear()
+            SPECS[key] = spec
+    return spec
 
 @torch.compiler.assume_constant_result
 def _graph_number(**options) -> int:
     "The position in `GRAPHS` of the graph of `AttentionSpec(**options)`, built there unless it is there. Under `torch.compile` this runs once, at trace time."
-    spec = AttentionSpec(**options)
+    spec = _spec_of(options)
     if spec not in GRAPHS:
         if len(GRAPHS) >= 1024: GRAPHS.clear()
         GRAPHS[spec] = spec.build()

@@ -542,9 +542,13 @@ def bind(self:EinsumGraph, shapes:dict) -> dict:
     return sizes
 
 # %% ../nbs/01_graph.ipynb #6f29e061
+_LAYOUT_PLANS = {}   # (op, pattern, sizes, input shape) -> plan: an executor asks on every call, a decode loop with the same shapes each step
+
 def layout_plan(node:Node, in_shape) -> tuple:
-    "(split shape, permutation, broadcast shape or None, output shape) that carry out a rearrange/repeat `node`."
+    "(split shape, permutation, broadcast shape or None, output shape) that carry out a rearrange/repeat `node`; made once per pattern and input shape (a shape with symbolic sizes, as `torch.compile` traces with dynamic shapes, is planned each time)."
     pattern, known = node.attrs["pattern"], node.attrs.get("sizes") or {}
+    key = (node.op, pattern, tuple(sorted(known.items())), tuple(in_shape)) if all(type(n) is int for n in in_shape) else None
+    if key in _LAYOUT_PLANS: return _LAYOUT_PLANS[key]
     left, right = parse_pattern(pattern, node.output, node.op == "repeat")
     sizes = {}
     for grp, total in zip(left, in_shape):
@@ -557,7 +561,11 @@ def layout_plan(node:Node, in_shape) -> tuple:
     full = {**sizes, **{c: known[c] for c in new}}
     expand = [full[c] for grp in right for c in grp] if new else None
     out = [math.prod([full[c] for c in grp]) for grp in right]
-    return tuple(split), tuple(perm), expand and tuple(expand), tuple(out)
+    plan = tuple(split), tuple(perm), expand and tuple(expand), tuple(out)
+    if key is not None:
+        if len(_LAYOUT_PLANS) >= 4096: _LAYOUT_PLANS.clear()
+        _LAYOUT_PLANS[key] = plan
+    return plan
 
 # %% ../nbs/01_graph.ipynb #dce6b9fb
 def replace_nodes(g:EinsumGraph, nodes, outputs=None, name:str=None) -> EinsumGraph:
