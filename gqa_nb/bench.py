@@ -380,13 +380,14 @@ def plot_bench(result:dict, ax=None):
     recs, cases = result["records"], list(result["meta"]["cases"])
     impls = [i for i in IMPLS if any(r["impl"] == i for r in recs)]
     ax = ax or plt.subplots(figsize=(8, 3.6))[1]
-    w = 0.8 / len(impls)
+    w, shown = 0.8 / len(impls), []
     for j, impl in enumerate(impls):
         ys = [next((r["ratio_vs_sdpa"] for r in recs if r["case"] == c and r["impl"] == impl), np.nan) for c in cases]
         bars = ax.bar([i + (j - (len(impls) - 1) / 2) * w for i in range(len(cases))], ys, w, label=impl, color=plt.cm.tab20(IMPLS.index(impl)))   # one colour per implementation
         ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=7, rotation=90, padding=2)
+        shown += ys
     ax.axhline(1, color="k", lw=0.8)
-    ax.set_yscale("log"); ax.set_ylim(top=ax.get_ylim()[1] * 3)
+    ax.set_yscale("log"); ax.set_ylim(min(0.5, np.nanmin(shown) / 1.5), max(2.0, np.nanmax(shown)) * 3)   # at least 0.5–6: a bar at 1.00 shows, and its label fits
     ax.set_xticks(range(len(cases)), cases)
     ax.set_ylabel("time / sdpa_gqa time (log)")
     m = result["meta"]

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from fastcore.basics import patch
 from .config import check_int
-from .graph import (EinsumGraph, GraphError, Node, Tensor, OPS, register_op, replace_nodes, parse_einsum, layout_plan, node_outputs,
+from .graph import (EinsumGraph, GraphError, compiling, Node, Tensor, OPS, register_op, replace_nodes, parse_einsum, layout_plan, node_outputs,
                           mask_words, infer_einsum, require_attrs, check_positive_attr, check_causal_attrs, check_mask_roles, subscript)
 from .executor import (implements, allowed, query_offset, align_to, apply_masks, half_dtypes, neg_inf,
                              is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs)
@@ -96,7 +96,7 @@ def every_row_sees(lo, hi, i0:int, i1:int, j0:int, j1:int) -> bool:
 
 def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64, key_tile:int=1024) -> tuple:
     "The fused op's plan: `((i0, i1, ((j0, j1, c0, c1), ...)), ...)`: per block of queries `i0:i1`, the key tiles `j0:j1` it visits, of which only columns `c0:c1` need the mask rule."
-    key = (L, S, causal, window, block, key_tile)
+    key = (L, S, causal, window, block, key_tile) if not compiling() else None    # (planned afresh while `torch.compile` traces)
     if key in _TILES: return _TILES[key]
     lo, hi = key_bounds(L, S, causal, window)
     plan = []
@@ -111,9 +111,11 @@ def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64
             cut = [(max(a, j0), min(b, j1)) for a, b in edges if min(b, j1) > max(a, j0)]
             tiles.append((j0, j1) + ((cut[0][0], cut[-1][1]) if cut else (j0, j0)))
         plan.append((i0, i1, tuple(tiles)))
-    if len(_TILES) > 4096: _TILES.clear()          # made once per shape; a long decode loop must not grow it forever
-    _TILES[key] = tuple(plan)
-    return _TILES[key]
+    plan = tuple(plan)
+    if key is not None:
+        if len(_TILES) > 4096: _TILES.clear()          # made once per shape; a long decode loop must not grow it forever
+        _TILES[key] = plan
+    return plan
 
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
 SKINNY_ROWS = 16   # at most this many query rows per KV head: scores as (K·qᵀ)ᵀ
@@ -123,9 +125,7 @@ def _key_step(x, role:str) -> int: return max(1, NUMPY_CHUNK_BYTES[role] // (x.s
 
 def _tracing(xp) -> bool:
     "Is `torch.compile` tracing the op? Then it writes nothing in place and keeps no array between calls."
-    if not is_torch_namespace(xp): return False
-    import torch
-    return torch.compiler.is_compiling()
+    return is_torch_namespace(xp) and compiling()
 
 def _writable(xp) -> bool:
     "May the op pass `out=` and overwrite its own arrays: numpy, or torch while neither `torch.compile` traces it nor autograd records it (a second derivative differentiates the backward itself)."
@@ -178,13 +178,13 @@ def _block_masks(masks, i0, i1, k0, k1):
 _EDGE_BIAS = {}
 
 def _edge_bias(xp, like, n:int, w:int, d:int, window:int=None):
-    "`(n, w)`: 0 where row `a` may see column `b` (`b <= a + d`, inside the window), -inf elsewhere, in `like`'s dtype and device. Added to a tile's cut columns, it hides what the mask rule hides (faster on the CPU than a masked fill); cached per shape."
-    key = (xp.__name__, str(like.dtype), str(device_of(like)), n, w, d, window)
+    "`(n, w)`: 0 where row `a` may see column `b` (`b <= a + d`, inside the window), -inf elsewhere, in `like`'s dtype and device. Added to a tile's cut columns, it hides what the mask rule hides (faster on the CPU than a masked fill); cached per shape (not while `torch.compile` traces: it keeps no array between calls)."
+    key = None if _tracing(xp) else (xp.__name__, str(like.dtype), str(device_of(like)), n, w, d, window)
     if key in _EDGE_BIAS: return _EDGE_BIAS[key]
     dev = device_of(like)
     ok = allowed(xp.arange(n, device=dev)[:, None] + d, xp.arange(w, device=dev)[None, :], window)
     bias = xp.where(ok, xp.zeros((), dtype=like.dtype, device=dev), neg_inf(xp, like))
-    if not _tracing(xp):
+    if key is not None:
         if len(_EDGE_BIAS) > 256: _EDGE_BIAS.clear()
         _EDGE_BIAS[key] = bias
     return bias

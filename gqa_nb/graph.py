@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_graph.ipynb #28bd3dbd
 from __future__ import annotations
-import json, math, re, string
+import json, math, re, string, sys
 from dataclasses import dataclass, field
 from typing import Callable
 from fastcore.basics import patch
@@ -14,7 +14,7 @@ from .config import check_int, check_real
 __all__ = ['DTYPES', 'ALIGNMENTS', 'OPS', 'FORMAT', 'GraphError', 'Tensor', 'Node', 'node_outputs', 'parse_einsum',
            'parse_pattern', 'EinsumGraph', 'same_as_input', 'require_attrs', 'check_positive_attr', 'axis_attr',
            'infer_einsum', 'check_broadcast', 'check_causal_attrs', 'check_mask_roles', 'Op', 'register_op',
-           'subscript', 'term', 'mask_words', 'layout_plan', 'replace_nodes', 'fold_scale']
+           'subscript', 'term', 'mask_words', 'compiling', 'layout_plan', 'replace_nodes', 'fold_scale']
 
 # %% ../nbs/01_graph.ipynb #f06e67ea
 class GraphError(ValueError):
@@ -544,10 +544,15 @@ def bind(self:EinsumGraph, shapes:dict) -> dict:
 # %% ../nbs/01_graph.ipynb #6f29e061
 _LAYOUT_PLANS = {}   # (op, pattern, sizes, input shape) -> plan: an executor asks on every call, a decode loop with the same shapes each step
 
+def compiling() -> bool:
+    "Is `torch.compile` tracing? Plan caches are then left alone: dynamo turns a lookup into a guard, which the entry a trace adds would fail, one needless recompile."
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.compiler.is_compiling()
+
 def layout_plan(node:Node, in_shape) -> tuple:
-    "(split shape, permutation, broadcast shape or None, output shape) that carry out a rearrange/repeat `node`; made once per pattern and input shape (a shape with symbolic sizes, as `torch.compile` traces with dynamic shapes, is planned each time)."
+    "(split shape, permutation, broadcast shape or None, output shape) that carry out a rearrange/repeat `node`; made once per pattern and input shape (each time while `torch.compile` traces)."
     pattern, known = node.attrs["pattern"], node.attrs.get("sizes") or {}
-    key = (node.op, pattern, tuple(sorted(known.items())), tuple(in_shape)) if all(type(n) is int for n in in_shape) else None
+    key = (node.op, pattern, tuple(sorted(known.items())), tuple(in_shape)) if not compiling() else None
     if key in _LAYOUT_PLANS: return _LAYOUT_PLANS[key]
     left, right = parse_pattern(pattern, node.output, node.op == "repeat")
     sizes = {}
