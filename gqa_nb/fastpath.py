@@ -336,18 +336,28 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
 
 # %% ../nbs/04_fastpath.ipynb #ff65c238
+def _zeros_for(xp, device, *arrays):
+    "`zeros(shape, dtype)`: fresh zeros; under `torch.func` transforms, zeros that carry the transforms' wrapping of `arrays` (vmap's batch axis among them), because adding a mapped array in place into a plain one is an error there. The carrier is `Σ sum(a[..., :0])`, an exact 0 made from every wrapped array."
+    zeros = lambda shape, dtype: xp.zeros(shape, dtype=dtype, device=device)
+    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None) if is_torch_namespace(xp) else None   # (no public test in torch 2.13)
+    wrapped = [a for a in arrays if a is not None and is_wrapped is not None and is_wrapped(a)]
+    if not wrapped: return zeros
+    zero = sum(xp.sum(a[..., :0]) for a in wrapped)
+    return lambda shape, dtype: zeros(shape, dtype) + xp.astype(zero, dtype)
+
 def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
     "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
     xp = pb.xp
+    zeros = _zeros_for(xp, pb.dev, pb.Q, pb.K, pb.V, out, lse, dout, dlse)
     out, dout = (xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)) for t in (out, dout))
     lse = xp.astype(xp.reshape(lse, (pb.nb, pb.nr, pb.L, 1)), pb.acc)
     dlse = None if dlse is None else xp.astype(xp.reshape(dlse, lse.shape), pb.acc)
     sink_w = None if pb.sinks is None else xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse)   # the sink's probability per row
-    dsinks = None if pb.sinks is None else xp.zeros((pb.nb, pb.nr, 1), dtype=pb.acc, device=pb.dev)
+    dsinks = None if pb.sinks is None else zeros((pb.nb, pb.nr, 1), pb.acc)
     lse = xp.where(xp.isfinite(lse), lse, math.inf)                                     # a row that sees nothing: P = 0
-    dQ = xp.zeros((pb.nb, pb.nr, pb.L, pb.E), dtype=pb.dtype, device=pb.dev)
-    dK, dV = (xp.zeros((pb.nb, pb.S, d), dtype=pb.acc, device=pb.dev) for d in (pb.E, pb.F))
-    dmasks = [xp.zeros(m.shape, dtype=pb.acc, device=pb.dev) if want else None for m, want in zip(pb.masks, mask_grads)]
+    dQ = zeros((pb.nb, pb.nr, pb.L, pb.E), pb.dtype)
+    dK, dV = (zeros((pb.nb, pb.S, d), pb.acc) for d in (pb.E, pb.F))
+    dmasks = [zeros(m.shape, pb.acc) if want else None for m, want in zip(pb.masks, mask_grads)]
     qbuf, sbuf, dsbuf, dqbuf = pb.scratch(pb.E, None, None, pb.E)   # reused by every block and tile, as in the forward
     for i0, i1, tiles in pb.plan:
         do = xp.astype(dout[:, :, i0:i1, :], pb.acc, copy=False)
@@ -358,7 +368,7 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
         qs, l = pb.rows_of(pb.Q, i0, i1, qbuf), pb.rows_of(lse, i0, i1)
         do, d = (xp.reshape(t, (pb.nb, pb.nr * (i1 - i0), t.shape[-1])) for t in (do, D))
         dq = _view(xp, dqbuf, qs.shape)
-        if dq is None: dq = xp.zeros(qs.shape, dtype=pb.acc, device=pb.dev)
+        if dq is None: dq = zeros(qs.shape, pb.acc)
         else: dq[...] = 0
         for j0, j1, c0, c1 in tiles:
             s, t = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
@@ -405,10 +415,15 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
 
-def _map_slices(run, info, in_dims, arrays):
-    "A `torch.func.vmap` rule: `run` on each slice of the mapped axis, the results stacked on axis 0 (a loop of fused calls, not one batched kernel)."
-    runs = [run(*(a if d is None else a.select(d, i) for a, d in zip(arrays, in_dims))) for i in range(info.batch_size)]
-    outs = tuple(None if r[0] is None else torch.stack(r) for r in zip(*runs))
+def _map_slices(run, node, info, in_dims, arrays):
+    "A `torch.func.vmap` rule for `run(*arrays)`, whose arrays are q, k, v and then arrays that start with the same batch axes. With q, k and v all mapped and nothing else in the node (a mask or a sink may broadcast over a batch axis), one call: the mapped axis folded into the first batch axis. Otherwise a call per slice of the mapped axis, stacked. The results are mapped on axis 0."
+    n = info.batch_size
+    if all(d is not None for d in in_dims[:3]) and len(node.inputs) == 3 and attention_spec_parts(node.attrs["spec"], node.attrs["q_axis"], node.attrs["k_axis"], node.output)[0]:
+        fold = lambda a, d: None if a is None else (a.expand(n, *a.shape) if d is None else a.movedim(d, 0)).flatten(0, 1)
+        outs = tuple(None if o is None else o.unflatten(0, (n, -1)) for o in run(*map(fold, arrays, in_dims)))
+    else:
+        runs = [run(*(a if d is None else a.select(d, i) for a, d in zip(arrays, in_dims))) for i in range(n)]
+        outs = tuple(None if r[0] is None else torch.stack(r) for r in zip(*runs))
     return outs, tuple(None if o is None else 0 for o in outs)
 
 def _vjp(cx, node, mask_grads, q, k, v, out, lse, dout, dlse, *extra) -> tuple:
@@ -438,7 +453,7 @@ if torch is not None:
             return (None, None, None, *(_vjp(*args) if torch.compiler.is_compiling() else FusedAttentionVJP.apply(*args)))
         @staticmethod
         def vmap(info, in_dims, cx, node, want_lse, *arrays):
-            return _map_slices(lambda *a: FusedAttention.apply(cx, node, want_lse, *a), info, in_dims[3:], arrays)
+            return _map_slices(lambda *a: FusedAttention.apply(cx, node, want_lse, *a), node, info, in_dims[3:], arrays)
 
     class FusedAttentionVJP(torch.autograd.Function):
         "`flash_backward` as an op of its own: `torch.func.vmap` maps it slice by slice (jacrev, per-sample gradients), and autograd differentiates it for second derivatives."
@@ -463,7 +478,7 @@ if torch is not None:
             return (None, None, None, *(d.get(i) for i in range(len(arrays))))
         @staticmethod
         def vmap(info, in_dims, cx, node, mask_grads, *arrays):
-            return _map_slices(lambda *a: FusedAttentionVJP.apply(cx, node, mask_grads, *a), info, in_dims[3:], arrays)
+            return _map_slices(lambda *a: FusedAttentionVJP.apply(cx, node, mask_grads, *a), node, info, in_dims[3:], arrays)
 
 # %% ../nbs/04_fastpath.ipynb #ab39ce8c
 def _mapped(*arrays) -> bool:

@@ -545,7 +545,7 @@ def bind(self:EinsumGraph, shapes:dict) -> dict:
 _LAYOUT_PLANS = {}   # (op, pattern, sizes, input shape) -> plan: an executor asks on every call, a decode loop with the same shapes each step
 
 def compiling() -> bool:
-    "Is `torch.compile` tracing? Plan caches are then left alone: dynamo turns a lookup into a guard, which the entry a trace adds would fail, one needless recompile."
+    "Is `torch.compile` tracing? Plan caches are then left alone: dynamo turns a lookup into a guard, which fails once a later call adds the entry: a needless recompile."
     torch = sys.modules.get("torch")
     return torch is not None and torch.compiler.is_compiling()
 
