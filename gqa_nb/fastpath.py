@@ -339,7 +339,7 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
 def _zeros_for(xp, device, *arrays):
     "`zeros(shape, dtype)`: fresh zeros; under `torch.func` transforms, zeros that carry the transforms' wrapping of `arrays` (vmap's batch axis among them), because adding a mapped array in place into a plain one is an error there. The carrier is `Σ sum(a[..., :0])`, an exact 0 made from every wrapped array."
     zeros = lambda shape, dtype: xp.zeros(shape, dtype=dtype, device=device)
-    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None) if is_torch_namespace(xp) else None   # (no public test in torch 2.13)
+    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None) if is_torch_namespace(xp) and not _tracing(xp) else None   # (no public test in torch 2.13; dynamo cannot trace it)
     wrapped = [a for a in arrays if a is not None and is_wrapped is not None and is_wrapped(a)]
     if not wrapped: return zeros
     zero = sum(xp.sum(a[..., :0]) for a in wrapped)
