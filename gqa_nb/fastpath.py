@@ -415,7 +415,7 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
 
-def _map_slices(run, node, info, in_dims, arrays):
+def _vmap_rule(run, node, info, in_dims, arrays):
     "A `torch.func.vmap` rule for `run(*arrays)`, whose arrays are q, k, v and then arrays that start with the same batch axes. With q, k and v all mapped and nothing else in the node (a mask or a sink may broadcast over a batch axis), one call: the mapped axis folded into the first batch axis. Otherwise a call per slice of the mapped axis, stacked. The results are mapped on axis 0."
     n = info.batch_size
     if all(d is not None for d in in_dims[:3]) and len(node.inputs) == 3 and attention_spec_parts(node.attrs["spec"], node.attrs["q_axis"], node.attrs["k_axis"], node.output)[0]:
@@ -453,7 +453,7 @@ if torch is not None:
             return (None, None, None, *(_vjp(*args) if torch.compiler.is_compiling() else FusedAttentionVJP.apply(*args)))
         @staticmethod
         def vmap(info, in_dims, cx, node, want_lse, *arrays):
-            return _map_slices(lambda *a: FusedAttention.apply(cx, node, want_lse, *a), node, info, in_dims[3:], arrays)
+            return _vmap_rule(lambda *a: FusedAttention.apply(cx, node, want_lse, *a), node, info, in_dims[3:], arrays)
 
     class FusedAttentionVJP(torch.autograd.Function):
         "`flash_backward` as an op of its own: `torch.func.vmap` maps it slice by slice (jacrev, per-sample gradients), and autograd differentiates it for second derivatives."
@@ -478,7 +478,7 @@ if torch is not None:
             return (None, None, None, *(d.get(i) for i in range(len(arrays))))
         @staticmethod
         def vmap(info, in_dims, cx, node, mask_grads, *arrays):
-            return _map_slices(lambda *a: FusedAttentionVJP.apply(cx, node, mask_grads, *a), node, info, in_dims[3:], arrays)
+            return _vmap_rule(lambda *a: FusedAttentionVJP.apply(cx, node, mask_grads, *a), node, info, in_dims[3:], arrays)
 
 # %% ../nbs/04_fastpath.ipynb #ab39ce8c
 def _mapped(*arrays) -> bool:
