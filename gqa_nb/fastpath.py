@@ -339,8 +339,9 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
 def _zeros_for(xp, device, *arrays):
     "`zeros(shape, dtype)`: fresh zeros; under `torch.func` transforms, zeros that carry the transforms' wrapping of `arrays` (vmap's batch axis among them), because adding a mapped array in place into a plain one is an error there. The carrier is `Σ sum(a[..., :0])`, an exact 0 made from every wrapped array."
     zeros = lambda shape, dtype: xp.zeros(shape, dtype=dtype, device=device)
-    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None) if is_torch_namespace(xp) and not _tracing(xp) else None   # (no public test in torch 2.13; dynamo cannot trace it)
-    wrapped = [a for a in arrays if a is not None and is_wrapped is not None and is_wrapped(a)]
+    if not is_torch_namespace(xp) or _tracing(xp): return zeros                                   # (dynamo cannot trace the test below)
+    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda a: False)   # (no public test in torch 2.13)
+    wrapped = [a for a in arrays if a is not None and is_wrapped(a)]
     if not wrapped: return zeros
     zero = sum(xp.sum(a[..., :0]) for a in wrapped)
     return lambda shape, dtype: zeros(shape, dtype) + xp.astype(zero, dtype)
@@ -456,7 +457,7 @@ if torch is not None:
             return _vmap_rule(lambda *a: FusedAttention.apply(cx, node, want_lse, *a), node, info, in_dims[3:], arrays)
 
     class FusedAttentionVJP(torch.autograd.Function):
-        "`flash_backward` as an op of its own: `torch.func.vmap` maps it slice by slice (jacrev, per-sample gradients), and autograd differentiates it for second derivatives."
+        "`flash_backward` as an op of its own: `torch.func.vmap` maps it (per-sample gradients, jacrev) by `_vmap_rule`, and autograd differentiates it for second derivatives."
         @staticmethod
         def forward(cx, node, mask_grads, *arrays): return _vjp(cx, node, mask_grads, *arrays)
         @staticmethod
