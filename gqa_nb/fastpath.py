@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_fastpath.ipynb #3315dcb8
 from __future__ import annotations
-import math
+import functools, math
 import numpy as np
 from fastcore.basics import patch
 from .config import check_int
@@ -14,9 +14,10 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
                              is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds',
-           'every_row_sees', 'attention_tiles', 'AttentionProblem', 'flash_forward', 'flash_backward',
-           'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS',
+           'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles', 'key_chunks', 'AttentionProblem',
+           'flash_forward', 'flash_backward', 'blocked_attention', 'fused_attention_lowering', 'run_vjp',
+           'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -118,10 +119,35 @@ def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64
     return plan
 
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
-SKINNY_ROWS = 16   # at most this many query rows per KV head: scores as (K·qᵀ)ᵀ
+SKINNY_ROWS = 16   # at most this many query rows per KV head make a decode-shaped ("skinny") product
+SKINNY_KEY_CHUNK = dict(AVX512=256)   # torch on CPUs of these instruction sets: skinny q·Kᵀ over chunks of about this many keys; elsewhere (K·qᵀ)ᵀ
 NUMPY_CHUNK_BYTES = dict(scores=2 * 2**20, values=2**18)   # bytes of K (V) per numpy BLAS call, for few rows
 
 def _key_step(x, role:str) -> int: return max(1, NUMPY_CHUNK_BYTES[role] // (x.shape[-1] * x.itemsize))
+
+@functools.lru_cache(maxsize=4096)
+def key_chunks(S:int, chunk:int) -> int:
+    "Into how many equal chunks `S` keys split for chunks of about `chunk` keys: the divisor `m` of `S` whose `S / m` is nearest `chunk`, among those between `chunk / 2` and `2 · chunk` keys; 1 where there is none."
+    fits = [m for m in range(max(2, -(-S // (2 * chunk))), S // max(1, chunk // 2) + 1) if S % m == 0]
+    return min(fits, key=lambda m: abs(S / m - chunk), default=1)
+
+def _skinny_key_chunk(kb):
+    "Keys per chunk for a skinny `q·Kᵀ` on `kb`'s device (`SKINNY_KEY_CHUNK`, by the instruction set torch dispatches to), or None: then `(K·qᵀ)ᵀ`."
+    import torch
+    return SKINNY_KEY_CHUNK.get(torch.backends.cpu.get_cpu_capability()) if kb.device.type == "cpu" else None
+
+def _scores_in_chunks(qb, kb, chunk:int, out=None):
+    "torch: `qb @ kbᵀ` for a few rows as one batched product over `key_chunks` equal chunks of keys, laid out row by row (into `out` when given); one product per batch where the keys do not split or K's batches do not fold into chunks without a copy."
+    import torch
+    (n, r, E), S = qb.shape, kb.shape[1]
+    m = key_chunks(S, chunk)
+    if m == 1 or (n > 1 and kb.stride(0) != S * kb.stride(1)): return torch.matmul(qb, kb.mT, out=out)
+    qc = qb[:, None].expand(n, m, r, E).reshape(n * m, r, E)          # each chunk's copy of its rows (a small array)
+    per_chunk = torch.bmm(qc, kb.reshape(n * m, S // m, E).mT)        # (n·m, r, S/m); the reshape of K is a view (checked above)
+    laid_out = per_chunk.view(n, m, r, S // m).transpose(1, 2)
+    if out is None: return laid_out.reshape(n, r, S)
+    out.view(n, r, m, S // m).copy_(laid_out)
+    return out
 
 def _tracing(xp) -> bool:
     "Is `torch.compile` tracing the op? Then it writes nothing in place and keeps no array between calls."
@@ -157,6 +183,7 @@ def _scores(xp, qb, kb, scale:float=1.0, out=None):
         step = _key_step(kb, "scores")
         for a in range(0, kb.shape[1], step): np.matvec(kb[:, None, a:a + step], qb, out=out[..., a:a + step])
         return out
+    if is_torch_namespace(xp) and (chunk := _skinny_key_chunk(kb)): return _scores_in_chunks(qb, kb, chunk, out)
     t = xp.matrix_transpose(_matmul(xp, kb, xp.matrix_transpose(qb)))
     if out is not None: out[...] = t; return out
     return xp.reshape(xp.reshape(t, (-1,)), t.shape)   # one small copy, so the row reductions read contiguous memory
