@@ -15,7 +15,7 @@ from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
 from .graph import replace_nodes
 from .fastpath import fuse_attention, run_vjp
-from . import flex   # registers FlexAttention as a lowering of the fused op (kernel="flex"; appendix 17)
+from . import flex   # registers FlexAttention and SDPA as lowerings of the fused op (kernel="flex", "sdpa"; appendix 17)
 
 # %% auto #0
 __all__ = ['GRAPHS', 'SPECS', 'AttentionSpecError', 'AttentionSpec', 'cached_graph', 'attention_graph', 'gqa_attention',
@@ -59,7 +59,8 @@ def _check_inputs(q, k, v, attn_mask, **more) -> bool:
 def _check_run_options(kernel, generator, sinks, Hq:int, use_torch:bool):
     "Raise unless `kernel` is known, `generator` fits the inputs' library and `sinks` has shape (Hq,)."
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} must be one of {KERNELS}")
-    if kernel == "flex" and not use_torch: raise ValueError("kernel='flex' runs FlexAttention, which needs torch tensors; q, k, v are numpy arrays (use kernel='auto' or 'blocked')")
+    if kernel in ("flex", "sdpa") and not use_torch:
+        raise ValueError(f"kernel={kernel!r} runs {'FlexAttention' if kernel == 'flex' else 'SDPA'}, which needs torch tensors; q, k, v are numpy arrays (use kernel='auto' or 'blocked')")
     if generator is not None and not isinstance(generator, torch.Generator if use_torch else np.random.Generator):
         raise TypeError(f"generator must be a {'torch.Generator' if use_torch else 'numpy.random.Generator'} for {'torch' if use_torch else 'numpy'} inputs, got {type(generator).__name__}")
     if sinks is not None and tuple(getattr(sinks, "shape", ())) != (Hq,):
@@ -181,7 +182,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   return_lse:bool=False,   # also return the rows' log-sum-exp (B, Hq, L)
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention) or "auto" (flex on CUDA, blocked on the CPU; appendix 17)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA; on the CPU blocked, sdpa for bfloat16 with AMX; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)

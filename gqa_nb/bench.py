@@ -8,6 +8,7 @@ import contextlib, datetime, json, os, platform, sys, time, tracemalloc, warning
 import numpy as np
 import torch, torch.nn.functional as F
 from .attention import gqa_attention
+from .flex import auto_kernel
 
 # %% auto #0
 __all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'NO_BACKWARD_CPU', 'NOT_TRAINED', 'SCORES_IMPLS',
@@ -29,7 +30,7 @@ QUICK_CASES = dict(decode=dict(B=2, Hq=8, Hkv=2, L=1, S=2048, E=128, causal=Fals
                    train=dict(B=1, Hq=8, Hkv=2, L=256, S=256, E=64, causal=True, train=True),
                    train_long=dict(B=1, Hq=8, Hkv=2, L=512, S=512, E=64, causal=True, train=True))
 DEFAULT_CASES = ("decode", "prefill")   # the long ones on request: `--cases decode_long prefill_long`
-IMPLS = ("sdpa_gqa", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math", "sdpa_repeat", "hf_eager", "flex", "gqa_nb_torch", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")
+IMPLS = ("sdpa_gqa", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math", "sdpa_repeat", "hf_eager", "flex", "gqa_nb_torch", "gqa_nb_blocked", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")
 PEERS = tuple(i for i in IMPLS if not i.startswith("gqa_nb"))   # what a user could pick instead of gqa_nb
 BOUND = dict(decode="memory", prefill="compute", decode_long="memory", prefill_long="compute", train="compute", train_long="compute")  # what limits each case
 NO_BACKWARD_CPU = ("flex", "gqa_nb_flex")   # compiled FlexAttention has no backward on the CPU (torch 2.13)
@@ -90,6 +91,7 @@ def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
         sdpa_repeat=lambda: F.scaled_dot_product_attention(q, k.repeat_interleave(G, 1), v.repeat_interleave(G, 1), is_causal=causal),
         hf_eager=lambda: hf_eager_attention(q, k, v, mask),
         gqa_nb_torch=lambda: gqa_attention(q, k, v, is_causal=causal),
+        gqa_nb_blocked=lambda: gqa_attention(q, k, v, is_causal=causal, kernel="blocked"),
         gqa_nb_torch_repeat=lambda: gqa_attention(q, k, v, is_causal=causal, strategy="repeat"),
         gqa_nb_numpy=lambda: gqa_attention(qn, kn, vn, is_causal=causal))
     return {n: all_[n] for n in impls}
@@ -325,6 +327,8 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
     skipped = {}
     if "gqa_nb_numpy" in impls and (device == "cuda" or dtype != "float32"):
         impls.remove("gqa_nb_numpy"); skipped["gqa_nb_numpy"] = "numpy runs float32 on the CPU only here"
+    if "gqa_nb_blocked" in impls and auto_kernel(device, getattr(torch, dtype)) == "blocked":
+        impls.remove("gqa_nb_blocked"); skipped["gqa_nb_blocked"] = "kernel='auto' runs the blocked loop here: it is gqa_nb_torch"
     pause = (0.0 if device == "cuda" else 0.02 if quick else 0.1) if pause is None else pause
     sync = torch.cuda.synchronize if device == "cuda" else None
     table = QUICK_CASES if quick else CASES

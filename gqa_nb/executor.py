@@ -224,7 +224,7 @@ def check_inputs(graph:EinsumGraph, inputs:dict):
     return xp
 
 # %% ../nbs/03_executor.ipynb #3e7d249d
-KERNELS = ("auto", "blocked", "flex")   # lowerings of the fused attention op (notebook 04)
+KERNELS = ("auto", "blocked", "flex", "sdpa")   # lowerings of the fused attention op (notebook 04; FlexAttention and SDPA: appendix 17)
 
 def _last_use(graph):
     last = {}

@@ -533,8 +533,8 @@ FUSED_LOWERINGS = {}   # name -> (can_run(cx, node, q), run(cx, node, q, k, v, *
 @implements("fused_attention")
 def fused_attention_lowering(cx, node, q, k, v, *extra):
     "The fused op: the first of `FUSED_LOWERINGS` that can run `node`, else the blocked loop, which runs everything."
-    if "flex" not in FUSED_LOWERINGS and is_torch_namespace(cx.xp) and (cx.kernel == "flex" or (cx.kernel == "auto" and q.is_cuda)):
-        import gqa_nb.flex                                          # FlexAttention's lowering registers itself (appendix 17)
+    if "flex" not in FUSED_LOWERINGS and is_torch_namespace(cx.xp) and cx.kernel != "blocked":
+        import gqa_nb.flex                                          # FlexAttention's and SDPA's lowerings register themselves (appendix 17)
     for can_run, run in FUSED_LOWERINGS.values():
         if can_run(cx, node, q): return run(cx, node, q, k, v, *extra)
     return blocked_attention(cx, node, q, k, v, *extra)
