@@ -14,7 +14,7 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
                              is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS',
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS',
            'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles', 'key_chunks', 'AttentionProblem',
            'flash_forward', 'flash_backward', 'blocked_attention', 'fused_attention_lowering', 'run_vjp',
            'fuse_attention', 'merge_partials']
@@ -121,6 +121,9 @@ def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
 SKINNY_ROWS = 16   # at most this many query rows per KV head make a decode-shaped ("skinny") product
 SKINNY_KEY_CHUNK = dict(AVX512=256)   # torch on CPUs of these instruction sets: skinny q·Kᵀ over chunks of about this many keys; elsewhere (K·qᵀ)ᵀ
+try: import torch
+except ImportError: torch = None      # numpy and other array libraries need no torch
+CPU_CAPABILITY = torch.backends.cpu.get_cpu_capability() if torch else None   # the instruction set torch's CPU kernels dispatch to (read once: `torch.compile` cannot trace the call)
 NUMPY_CHUNK_BYTES = dict(scores=2 * 2**20, values=2**18)   # bytes of K (V) per numpy BLAS call, for few rows
 
 def _key_step(x, role:str) -> int: return max(1, NUMPY_CHUNK_BYTES[role] // (x.shape[-1] * x.itemsize))
@@ -133,14 +136,12 @@ def key_chunks(S:int, chunk:int) -> int:
 
 def _skinny_key_chunk(kb):
     "Keys per chunk for a skinny `q·Kᵀ` on `kb`'s device (`SKINNY_KEY_CHUNK`, by the instruction set torch dispatches to), or None: then `(K·qᵀ)ᵀ`."
-    import torch
-    return SKINNY_KEY_CHUNK.get(torch.backends.cpu.get_cpu_capability()) if kb.device.type == "cpu" else None
+    return SKINNY_KEY_CHUNK.get(CPU_CAPABILITY) if kb.device.type == "cpu" else None
 
 def _scores_in_chunks(qb, kb, chunk:int, out=None):
-    "torch: `qb @ kbᵀ` for a few rows as one batched product over `key_chunks` equal chunks of keys, laid out row by row (into `out` when given); one product per batch where the keys do not split or K's batches do not fold into chunks without a copy."
-    import torch
+    "torch: `qb @ kbᵀ` for a few rows as one batched product over `key_chunks` equal chunks of keys, laid out row by row (into `out` when given); one product per batch where the keys do not split, K's batches do not fold into chunks without a copy, or `torch.compile` traces the op (the chunk count would tie the compiled code to each length)."
     (n, r, E), S = qb.shape, kb.shape[1]
-    m = key_chunks(S, chunk)
+    m = 1 if compiling() else key_chunks(S, chunk)
     if m == 1 or (n > 1 and kb.stride(0) != S * kb.stride(1)): return torch.matmul(qb, kb.mT, out=out)
     qc = qb[:, None].expand(n, m, r, E).reshape(n * m, r, E)          # each chunk's copy of its rows (a small array)
     per_chunk = torch.bmm(qc, kb.reshape(n * m, S // m, E).mT)        # (n·m, r, S/m); the reshape of K is a view (checked above)
@@ -440,9 +441,6 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
     return out
 
 # %% ../nbs/04_fastpath.ipynb #ce0894eb
-try: import torch
-except ImportError: torch = None      # numpy and other array libraries need no torch
-
 def _vmap_rule(run, node, info, in_dims, arrays):
     "A `torch.func.vmap` rule for `run(*arrays)`, whose arrays are q, k, v and then arrays that start with the same batch axes. With q, k and v all mapped and nothing else in the node (a mask or a sink may broadcast over a batch axis), one call: the mapped axis folded into the first batch axis. Otherwise a call per slice of the mapped axis, stacked. The results are mapped on axis 0."
     n = info.batch_size
@@ -533,7 +531,7 @@ FUSED_LOWERINGS = {}   # name -> (can_run(cx, node, q), run(cx, node, q, k, v, *
 @implements("fused_attention")
 def fused_attention_lowering(cx, node, q, k, v, *extra):
     "The fused op: the first of `FUSED_LOWERINGS` that can run `node`, else the blocked loop, which runs everything."
-    if "flex" not in FUSED_LOWERINGS and is_torch_namespace(cx.xp) and cx.kernel != "blocked":
+    if "flex" not in FUSED_LOWERINGS and is_torch_namespace(cx.xp) and (cx.kernel in ("flex", "sdpa") or (cx.kernel == "auto" and (q.is_cuda or q.dtype == torch.bfloat16))):
         import gqa_nb.flex                                          # FlexAttention's and SDPA's lowerings register themselves (appendix 17)
     for can_run, run in FUSED_LOWERINGS.values():
         if can_run(cx, node, q): return run(cx, node, q, k, v, *extra)
