@@ -318,14 +318,14 @@ def _tile_softmax_torch(xp, s, sees:bool=False, want_lse:bool=True):
 def flash_forward(pb:AttentionProblem, want_lse:bool=True):
     "Each query block's key tiles as partial attentions, merged by log-sum-exp as they come. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
     xp = pb.xp
-    blank = xp.zeros if any(not tiles for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
-    whole = len(pb.plan) == 1 and pb.plan[0][2]                                 # one block that sees keys: its output is the output
+    blank = xp.zeros if any(len(tiles) == 0 for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
+    whole = len(pb.plan) == 1 and len(pb.plan[0][2]) > 0                              # one block that sees keys: its output is the output (len(): dynamo cannot take a tuple's truth)
     out = None if whole else blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     qbuf, sbuf, obuf, pvbuf = pb.scratch(pb.E, None, pb.F, pb.F)    # a block's queries, a tile's scores, the block's output, a tile's p·V
     softmax = _tile_softmax_torch if is_torch_namespace(xp) else _tile_softmax
     for i0, i1, tiles in pb.plan:
-        if not tiles:                                             # no key visible: output 0, LSE -inf (or the sink's logit)
+        if len(tiles) == 0:                                       # no key visible: output 0, LSE -inf (or the sink's logit)
             if pb.sinks is not None: lse[:, :, i0:i1] = xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
             continue
         n, qs, o, r = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None
@@ -393,7 +393,7 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
         D = xp.sum(do * xp.astype(out[:, :, i0:i1, :], pb.acc, copy=False), axis=-1, keepdims=True)      # rowsum(dO ∘ O), a block at a time
         if dlse is not None: D = D - dlse[:, :, i0:i1, :]                                  # ∂lse/∂s = P
         if dsinks is not None: dsinks = dsinks - xp.sum(sink_w[:, :, i0:i1, :] * D, axis=(2, 3))[..., None]
-        if not tiles: continue
+        if len(tiles) == 0: continue
         qs, l = pb.rows_of(pb.Q, i0, i1, qbuf), pb.rows_of(lse, i0, i1)
         do, d = (xp.reshape(t, (pb.nb, pb.nr * (i1 - i0), t.shape[-1])) for t in (do, D))
         dq = _view(xp, dqbuf, qs.shape)
