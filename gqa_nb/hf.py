@@ -140,7 +140,7 @@ def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calli
 _BUILTIN = ("eager", "sdpa", "flash_attention_2", "flash_attention_3", "flash_attention_4", "flex_attention", "paged|eager")
 
 def register(name:str="gqa_nb", # the `attn_implementation` name to register
-             kernel:str="auto",     # the fused attention's lowering: "auto" (flex on CUDA, blocked on the CPU), "blocked" or "flex"
+             kernel:str="auto",     # the fused attention's lowering: "auto" (`gqa_attention`'s rule), "blocked", "flex" or "sdpa"
             ) -> str:
     "Register gqa_nb as transformers attention implementation `name` (function and mask builder); idempotent. Returns `name`."
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")

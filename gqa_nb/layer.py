@@ -131,7 +131,7 @@ class GQAttention(nn.Module):
     def __init__(self, config:GQAConfig,      # heads, head_dim, biases, RoPE, window, softcap, dropout
                  strategy:str="grouped",      # "grouped" (K/V never copied) or "repeat" (HF eager style)
                  device=None, dtype=None,     # of the parameters
-                 kernel:str="auto"):          # the fused attention's lowering on torch: "auto", "blocked" or "flex"
+                 kernel:str="auto"):          # the fused attention's lowering on torch: "auto", "blocked", "flex" or "sdpa"
         super().__init__()
         if not isinstance(config, GQAConfig): raise TypeError(f"config must be a GQAConfig, got {type(config).__name__}")
         if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
