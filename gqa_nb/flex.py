@@ -25,7 +25,8 @@ def flex_attention_fn():
 
 def use_flex(cx, node, q) -> bool:
     "Run fused `node` on FlexAttention? `kernel` 'flex' (where it can), or 'auto' on CUDA; never for LSE or sinks (the blocked loop gives those)."
-    if cx.kernel == "blocked" or not is_torch_namespace(cx.xp) or (cx.kernel == "auto" and not q.is_cuda): return False
+    if cx.kernel not in ("flex", "auto") or not is_torch_namespace(cx.xp): return False
+    if cx.kernel == "auto" and auto_kernel(q.device, q.dtype) != "flex": return False
     import torch
     P, R, *_ = attention_spec_parts(node.attrs["spec"], node.attrs["q_axis"], node.attrs["k_axis"], node.output)
     if len(P) != 2 or len(R) > 1 or "lse" in node.attrs or "sinks" in node.attrs.get("roles", []): return False
