@@ -4,6 +4,7 @@
 
 # %% ../nbs/17_flex.ipynb #90f0caf7
 from __future__ import annotations
+import math
 import torch
 from .executor import allowed, align_to, input_axes, is_torch_namespace, query_offset
 from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, _mapped
@@ -64,13 +65,11 @@ def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None):
     return bm
 
 # %% ../nbs/17_flex.ipynb #bd363ab8
-def _fused_flex(cx, node, q, k, v, *extra):
-    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod."
-    import torch
+def _mask_parts(cx, node, q, extra) -> tuple:
+    "The fused node's mask inputs as FlexAttention and SDPA take them, each `(B|1, Hq|1, L|1, S|1)` with the group folded into the query heads: `keep` (the bool masks and the −∞ entries of float ones, ANDed) and `bias` (the finite entries of float masks, summed, in q's dtype); None where there is none."
     a = node.attrs
     P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
-    B, n_kv, (L, E), S = q.shape[0], q.shape[1], tuple(q.shape[-2:]), k.shape[-2]
-    G = q.shape[2] if R else 1
+    n_kv, G = q.shape[1], (q.shape[2] if R else 1)
     keep = bias = None
     for i, m in enumerate(extra):
         m = align_to(cx.xp, m, input_axes(cx, node, 3 + i), P + R + qa + ka)
@@ -79,7 +78,15 @@ def _fused_flex(cx, node, q, k, v, *extra):
             finite = torch.where(torch.isfinite(m), m, 0.0).to(q.dtype)
             bias, m = finite if bias is None else bias + finite, torch.isfinite(m)     # -inf entries mask, the rest is added
         keep = m if keep is None else keep & m
-    keep, bias = (None if t is None else t.contiguous() for t in (keep, bias))   # compact tensors for the kernel to read
+    return keep, bias
+
+def _fused_flex(cx, node, q, k, v, *extra):
+    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod."
+    a = node.attrs
+    P, R, *_ = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
+    B, n_kv, (L, E), S = q.shape[0], q.shape[1], tuple(q.shape[-2:]), k.shape[-2]
+    G = q.shape[2] if R else 1
+    keep, bias = (None if t is None else t.contiguous() for t in _mask_parts(cx, node, q, extra))   # compact tensors for the kernel to read
     causal, window, cap = a.get("causal"), a.get("window"), a.get("softcap")
     bm = _rule_block_mask(L, S, query_offset(L, S, causal) if causal else S, window, q.device, keep)
     cap_t = None if cap is None else torch.tensor(cap, dtype=q.dtype, device=q.device)   # a tensor, not a Python float: no recompile per value
@@ -112,15 +119,19 @@ def use_sdpa(cx, node, q) -> bool:
     if cx.kernel == "auto" and auto_kernel(q.device, q.dtype) != "sdpa": return False
     a = node.attrs
     P, R, *_ = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
-    return len(P) == 2 and len(R) <= 1 and len(node.inputs) == 3 and "lse" not in a and not a.get("softcap") and not a.get("window")
+    masks_ok = len(node.inputs) == 3 or ("sinks" not in a.get("roles", []) and not a.get("causal"))   # SDPA takes a mask or is_causal, not both
+    return len(P) == 2 and len(R) <= 1 and masks_ok and "lse" not in a and not a.get("softcap") and not a.get("window")
 
-def _fused_sdpa(cx, node, q, k, v):
-    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): causal as `is_causal` where the alignments agree; otherwise (and under `vmap`, or with no keys) the blocked loop."
+def _fused_sdpa(cx, node, q, k, v, *masks):
+    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): causal as `is_causal` where the alignments agree, mask inputs as one `attn_mask`; otherwise (and under `vmap`, with no keys, or for a float mask that needs a gradient) the blocked loop."
     a = node.attrs
     causal, (L, E), S = a.get("causal"), tuple(q.shape[-2:]), k.shape[-2]
-    if (causal == "bottom_right" and L not in (1, S)) or S == 0 or _mapped(q, k, v): return blocked_attention(cx, node, q, k, v)
+    if (causal == "bottom_right" and L not in (1, S)) or S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks):
+        return blocked_attention(cx, node, q, k, v, *masks)
     B, n_kv, G = q.shape[0], q.shape[1], (q.shape[2] if q.ndim == 5 else 1)
-    out = torch.nn.functional.scaled_dot_product_attention(q.reshape(B, n_kv * G, L, E), k, v, scale=a.get("scale") or 1.0, enable_gqa=G > 1,
+    keep, bias = _mask_parts(cx, node, q, masks)
+    mask = keep if bias is None else bias if keep is None else bias.masked_fill(~keep, -math.inf)
+    out = torch.nn.functional.scaled_dot_product_attention(q.reshape(B, n_kv * G, L, E), k, v, attn_mask=mask, scale=a.get("scale") or 1.0, enable_gqa=G > 1,
                                                            is_causal=causal == "top_left" or (causal == "bottom_right" and L > 1))
     return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
 
