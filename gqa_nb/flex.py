@@ -107,14 +107,14 @@ def cpu_bf16_tiles() -> bool:
 SDPA_AUTO_CPU = cpu_bf16_tiles()   # kernel="auto" hands bfloat16 attention on this CPU to SDPA's fused kernel
 
 def auto_kernel(device, dtype) -> str:
-    "What `kernel='auto'` runs a plain fused attention on (no mask inputs, sinks, softcap, window or LSE), for inputs on `device` in `dtype`: 'flex' on CUDA (but float64), 'sdpa' for bfloat16 on a CPU with AMX tiles, else 'blocked'."
+    "What `kernel='auto'` runs the fused op on, for inputs on `device` in `dtype`, where that kernel can express the node (else the blocked loop): 'flex' on CUDA (but float64), 'sdpa' for bfloat16 on a CPU with AMX tiles, else 'blocked'."
     device = torch.device(device)
     if device.type == "cuda": return "blocked" if dtype == torch.float64 else "flex"
     return "sdpa" if device.type == "cpu" and dtype == torch.bfloat16 and SDPA_AUTO_CPU else "blocked"
 
 # %% ../nbs/17_flex.ipynb #e5d0a003
 def use_sdpa(cx, node, q) -> bool:
-    "Run fused `node` on SDPA's fused kernel? `kernel` 'sdpa', or 'auto' where `auto_kernel` says so; only what SDPA says without a mask array (the rest of the checks in `_fused_sdpa`)."
+    "Run fused `node` on SDPA's fused kernel? `kernel` 'sdpa', or 'auto' where `auto_kernel` says so; only what SDPA can say (the checks that need k, v and the masks are in `_fused_sdpa`)."
     if cx.kernel not in ("sdpa", "auto") or not is_torch_namespace(cx.xp): return False
     if cx.kernel == "auto" and auto_kernel(q.device, q.dtype) != "sdpa": return False
     a = node.attrs
