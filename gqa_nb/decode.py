@@ -158,7 +158,7 @@ def attend(self:KVCache,
            strategy:str="grouped",  # "grouped" or "repeat"
            training:bool=False,     # apply the config's dropout
            seed:int=None,           # dropout seed
-           kernel:str="auto"):      # torch: the fused attention's lowering, "auto", "blocked" or "flex" (notebook 04)
+           kernel:str="auto"):      # torch: the fused attention's lowering, "auto", "blocked", "flex" or "sdpa" (notebook 04, appendix 17)
     "Store `k_new`, `v_new` and return the attention output `(batch, n_heads, L, head_dim)` of `q` over the cache."
     c = self.config
     if tuple(q.shape[:2]) != (self.batch, c.n_heads) or q.ndim != 4 or q.shape[2] != k_new.shape[2]:
