@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math
 import torch
-from .executor import allowed, align_to, input_axes, is_torch_namespace, query_offset
+from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_namespace, query_offset
 from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, _mapped
 
 # %% auto #0
@@ -119,17 +119,19 @@ def use_sdpa(cx, node, q) -> bool:
     if cx.kernel == "auto" and auto_kernel(q.device, q.dtype) != "sdpa": return False
     a = node.attrs
     P, R, *_ = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
-    masks_ok = len(node.inputs) == 3 or ("sinks" not in a.get("roles", []) and not a.get("causal"))   # SDPA takes a mask or is_causal, not both
-    return len(P) == 2 and len(R) <= 1 and masks_ok and "lse" not in a and not a.get("softcap") and not a.get("window")
+    return len(P) == 2 and len(R) <= 1 and "sinks" not in a.get("roles", []) and "lse" not in a and not a.get("softcap") and not a.get("window")
 
 def _fused_sdpa(cx, node, q, k, v, *masks):
-    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): causal as `is_causal` where the alignments agree, mask inputs as one `attn_mask`; otherwise (and under `vmap`, with no keys, or for a float mask that needs a gradient) the blocked loop."
+    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): causal as `is_causal` where the alignments agree, mask inputs as one `attn_mask` (with the causal rule folded in: SDPA takes a mask or `is_causal`, not both); otherwise (and under `vmap`, with no keys, or for a float mask that needs a gradient) the blocked loop."
     a = node.attrs
     causal, (L, E), S = a.get("causal"), tuple(q.shape[-2:]), k.shape[-2]
-    if (causal == "bottom_right" and L not in (1, S)) or S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks):
+    if (causal == "bottom_right" and L not in (1, S) and not masks) or S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks):
         return blocked_attention(cx, node, q, k, v, *masks)
     B, n_kv, G = q.shape[0], q.shape[1], (q.shape[2] if q.ndim == 5 else 1)
     keep, bias = _mask_parts(cx, node, q, masks)
+    if masks and causal:
+        rule = allowed_grid(torch, L, S, causal, device=q.device)                       # (L, S): the causal rule as a mask
+        keep, causal = rule if keep is None else keep & rule, None
     mask = keep if bias is None else bias if keep is None else bias.masked_fill(~keep, -math.inf)
     out = torch.nn.functional.scaled_dot_product_attention(q.reshape(B, n_kv * G, L, E), k, v, attn_mask=mask, scale=a.get("scale") or 1.0, enable_gqa=G > 1,
                                                            is_causal=causal == "top_left" or (causal == "bottom_right" and L > 1))
