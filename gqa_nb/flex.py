@@ -122,14 +122,13 @@ def use_sdpa(cx, node, q) -> bool:
     return len(P) == 2 and len(R) <= 1 and "sinks" not in a.get("roles", []) and "lse" not in a and not a.get("softcap") and not a.get("window")
 
 def _fused_sdpa(cx, node, q, k, v, *masks):
-    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): causal as `is_causal` where the alignments agree, mask inputs as one `attn_mask` (with the causal rule folded in: SDPA takes a mask or `is_causal`, not both); otherwise (and under `vmap`, with no keys, or for a float mask that needs a gradient) the blocked loop."
+    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): the causal rule as `is_causal` where the alignments agree, else folded with the mask inputs into one `attn_mask` (SDPA's `is_causal` is top-left, and it takes a mask or `is_causal`, not both); the blocked loop under `vmap`, with no keys, or for a float mask that needs a gradient."
     a = node.attrs
     causal, (L, E), S = a.get("causal"), tuple(q.shape[-2:]), k.shape[-2]
-    if (causal == "bottom_right" and L not in (1, S) and not masks) or S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks):
-        return blocked_attention(cx, node, q, k, v, *masks)
+    if S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks): return blocked_attention(cx, node, q, k, v, *masks)
     B, n_kv, G = q.shape[0], q.shape[1], (q.shape[2] if q.ndim == 5 else 1)
     keep, bias = _mask_parts(cx, node, q, masks)
-    if masks and causal:
+    if causal and (masks or (causal == "bottom_right" and L not in (1, S))):
         rule = allowed_grid(torch, L, S, causal, device=q.device)                       # (L, S): the causal rule as a mask
         keep, causal = rule if keep is None else keep & rule, None
     mask = keep if bias is None else bias if keep is None else bias.masked_fill(~keep, -math.inf)
