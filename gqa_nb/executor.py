@@ -236,7 +236,7 @@ def run_graph(graph:EinsumGraph,     # the graph to run
               inputs:dict,           # {input name: array}, all from one array library
               training:bool=False,   # apply dropout
               uniform:Callable=None, # shape -> uniform [0, 1) array of the inputs' library (for dropout)
-              kernel:str="auto",     # how fused attention runs: "auto", "blocked" or "flex" (notebook 04)
+              kernel:str="auto",     # how fused attention runs: "auto", "blocked", "flex" or "sdpa" (notebook 04, appendix 17)
              ):
     "Run `graph` on any array API arrays; returns the output (or a tuple of outputs)."
     xp = check_inputs(graph, inputs)
