@@ -270,7 +270,7 @@ def run_torch(graph:EinsumGraph,      # the graph to run
               generator=None,         # a `torch.Generator` for dropout (on the inputs' device)
               seed:int=None,          # or a seed for a fresh generator
               device=None,            # move the inputs to this device first
-              kernel:str="auto"):     # how fused attention runs: "auto", "blocked" or "flex" (notebook 04)
+              kernel:str="auto"):     # how fused attention runs: "auto", "blocked", "flex" or "sdpa" (notebook 04, appendix 17)
     "Run `graph` on torch tensors."
     import torch
     for n, x in inputs.items():
