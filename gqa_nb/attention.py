@@ -56,13 +56,12 @@ def _check_inputs(q, k, v, attn_mask, **more) -> bool:
             raise TypeError(f"{name} has dtype {x.dtype}; attention needs floating point inputs")
     return use_torch
 
-def _autocast(q, k, v, attn_mask):
-    "Under `torch.autocast` on the inputs' device, what SDPA (on autocast's lower-precision list) gets: q, k, v and a float mask cast to the autocast dtype (float64 and bool stay); otherwise unchanged."
-    dev = q.device.type
-    if not torch.is_autocast_enabled(dev): return q, k, v, attn_mask
+def _autocast(*arrays):
+    "Under `torch.autocast` on q's device, what SDPA (on autocast's lower-precision list) does to its inputs: q, k, v, a float mask (and the sinks) cast to the autocast dtype, float64 and bool left alone; otherwise unchanged."
+    dev = arrays[0].device.type
+    if not torch.is_autocast_enabled(dev): return arrays
     dt = torch.get_autocast_dtype(dev)
-    cast = lambda x: x if x is None or not x.is_floating_point() or x.dtype in (dt, torch.float64) else x.to(dt)
-    return cast(q), cast(k), cast(v), cast(attn_mask)
+    return tuple(x if x is None or not x.is_floating_point() or x.dtype in (dt, torch.float64) else x.to(dt) for x in arrays)
 
 def _check_run_options(kernel, generator, sinks, Hq:int, use_torch:bool):
     "Raise unless `kernel` is known, `generator` fits the inputs' library and `sinks` has shape (Hq,)."
@@ -193,7 +192,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA; on the CPU blocked, sdpa for bfloat16 with AMX; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask)
-    if use_torch: q, k, v, attn_mask = _autocast(q, k, v, attn_mask)
+    if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
     if not enable_gqa and Hq != Hkv: raise ValueError(f"enable_gqa=False but q has {Hq} heads and k, v have {Hkv}; pass enable_gqa=True (as SDPA needs) for grouped heads")
     is_causal = check_bool("is_causal", is_causal, err=TypeError)

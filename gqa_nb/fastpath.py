@@ -139,7 +139,7 @@ def _skinny_key_chunk(kb):
     return SKINNY_KEY_CHUNK.get(CPU_CAPABILITY) if kb.device.type == "cpu" else None
 
 def _scores_in_chunks(qb, kb, chunk:int, out=None):
-    "torch: `qb @ kbᵀ` for a few rows as one batched product over `key_chunks` equal chunks of keys, laid out row by row (into `out` when given); one product per batch where the keys do not split, K's batches do not fold into chunks without a copy, or `torch.compile` traces the op (the chunk count would tie the compiled code to each length)."
+    "torch: `qb @ kbᵀ` for a few rows as one batched product over `key_chunks` equal chunks of keys, laid out row by row (into `out` when given); the whole `qb @ kbᵀ` as one batched product where the keys do not split, K's batches do not fold into chunks without a copy, or `torch.compile` traces the op (the chunk count would tie the compiled code to each length)."
     (n, r, E), S = qb.shape, kb.shape[1]
     m = 1 if compiling() else key_chunks(S, chunk)
     if m == 1 or (n > 1 and kb.stride(0) != S * kb.stride(1)): return torch.matmul(qb, kb.mT, out=out)
@@ -532,7 +532,7 @@ FUSED_LOWERINGS = {}   # name -> (can_run(cx, node, q), run(cx, node, q, k, v, *
 def fused_attention_lowering(cx, node, q, k, v, *extra):
     "The fused op: the first of `FUSED_LOWERINGS` that can run `node`, else the blocked loop, which runs everything."
     if "flex" not in FUSED_LOWERINGS and is_torch_namespace(cx.xp) and (cx.kernel in ("flex", "sdpa") or (cx.kernel == "auto" and (q.is_cuda or q.dtype == torch.bfloat16))):
-        import gqa_nb.flex                                          # FlexAttention's and SDPA's lowerings register themselves (appendix 17)
+        import gqa_nb.flex   # FlexAttention's and SDPA's lowerings register themselves (appendix 17) where "auto" may pick one (`auto_kernel` decides)
     for can_run, run in FUSED_LOWERINGS.values():
         if can_run(cx, node, q): return run(cx, node, q, k, v, *extra)
     return blocked_attention(cx, node, q, k, v, *extra)

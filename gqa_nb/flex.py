@@ -65,8 +65,8 @@ def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None):
     return bm
 
 # %% ../nbs/17_flex.ipynb #bd363ab8
-def _mask_parts(cx, node, q, extra) -> tuple:
-    "The fused node's mask inputs as FlexAttention and SDPA take them, each `(B|1, Hq|1, L|1, S|1)` with the group folded into the query heads: `keep` (the bool masks and the −∞ entries of float ones, ANDed) and `bias` (the finite entries of float masks, summed, in q's dtype); None where there is none."
+def _mask_parts(cx, node, q, extra, bias_dtype=None) -> tuple:
+    "The fused node's mask inputs as FlexAttention and SDPA take them, each `(B|1, Hq|1, L|1, S|1)` with the group folded into the query heads: `keep` (the bool masks and the −∞ entries of float ones, ANDed) and `bias` (the finite entries of float masks, summed, in `bias_dtype`, default q's); None where there is none."
     a = node.attrs
     P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
     n_kv, G = q.shape[1], (q.shape[2] if R else 1)
@@ -75,7 +75,7 @@ def _mask_parts(cx, node, q, extra) -> tuple:
         m = align_to(cx.xp, m, input_axes(cx, node, 3 + i), P + R + qa + ka)
         if R: m = _heads_first(m, n_kv, G)
         if m.dtype != torch.bool:
-            finite = torch.where(torch.isfinite(m), m, 0.0).to(q.dtype)
+            finite = torch.where(torch.isfinite(m), m, 0.0).to(bias_dtype or q.dtype)
             bias, m = finite if bias is None else bias + finite, torch.isfinite(m)     # -inf entries mask, the rest is added
         keep = m if keep is None else keep & m
     return keep, bias
@@ -126,8 +126,9 @@ def _fused_sdpa(cx, node, q, k, v, *masks):
     a = node.attrs
     causal, (L, E), S = a.get("causal"), tuple(q.shape[-2:]), k.shape[-2]
     if S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks): return blocked_attention(cx, node, q, k, v, *masks)
-    B, n_kv, G = q.shape[0], q.shape[1], (q.shape[2] if q.ndim == 5 else 1)
-    keep, bias = _mask_parts(cx, node, q, masks)
+    P, R, *_ = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
+    B, n_kv, G = q.shape[0], q.shape[1], (q.shape[2] if R else 1)
+    keep, bias = _mask_parts(cx, node, q, masks, torch.promote_types(q.dtype, torch.float32))   # SDPA takes a float32 mask beside half-type q: no rounding of it
     if causal and (masks or (causal == "bottom_right" and L not in (1, S))):
         rule = allowed_grid(torch, L, S, causal, device=q.device)                       # (L, S): the causal rule as a mask
         keep, causal = rule if keep is None else keep & rule, None
