@@ -24,13 +24,16 @@ def flex_attention_fn():
     if "fn" not in _FLEX: _FLEX["fn"] = torch.compile(flex_attention, dynamic=True)
     return _FLEX["fn"]
 
+def _maps_to_heads(node) -> bool:
+    "Does fused `node` fit FlexAttention's and SDPA's `(B, H, L, E)` with GQA: (batch, KV head) axes and at most one group axis, no LSE output and no sinks (the blocked loop gives those)?"
+    P, R, *_ = attention_spec_parts(node.attrs["spec"], node.attrs["q_axis"], node.attrs["k_axis"], node.output)
+    return len(P) == 2 and len(R) <= 1 and "lse" not in node.attrs and "sinks" not in node.attrs.get("roles", [])
+
 def use_flex(cx, node, q) -> bool:
     "Run fused `node` on FlexAttention? `kernel` 'flex' (where it can), or 'auto' on CUDA; never for LSE or sinks (the blocked loop gives those)."
     if cx.kernel not in ("flex", "auto") or not is_torch_namespace(cx.xp): return False
     if cx.kernel == "auto" and auto_kernel(q.device, q.dtype) != "flex": return False
-    import torch
-    P, R, *_ = attention_spec_parts(node.attrs["spec"], node.attrs["q_axis"], node.attrs["k_axis"], node.output)
-    if len(P) != 2 or len(R) > 1 or "lse" in node.attrs or "sinks" in node.attrs.get("roles", []): return False
+    if not _maps_to_heads(node): return False
     if q.dtype == torch.float64: return False                                   # float64 stays on the blocked loop (exact references)
     if q.is_cuda: return True
     if len(node.inputs) > 3 and not FLEX_CPU_MASK_INPUTS: return False
@@ -117,9 +120,7 @@ def use_sdpa(cx, node, q) -> bool:
     "Run fused `node` on SDPA's fused kernel? `kernel` 'sdpa', or 'auto' where `auto_kernel` says so; only what SDPA can say (the checks that need k, v and the masks are in `_fused_sdpa`)."
     if cx.kernel not in ("sdpa", "auto") or not is_torch_namespace(cx.xp): return False
     if cx.kernel == "auto" and auto_kernel(q.device, q.dtype) != "sdpa": return False
-    a = node.attrs
-    P, R, *_ = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
-    return len(P) == 2 and len(R) <= 1 and "sinks" not in a.get("roles", []) and "lse" not in a and not a.get("softcap") and not a.get("window")
+    return _maps_to_heads(node) and not node.attrs.get("softcap") and not node.attrs.get("window")
 
 def _fused_sdpa(cx, node, q, k, v, *masks):
     "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): the causal rule as `is_causal` where the alignments agree, else folded with the mask inputs into one `attn_mask` (SDPA's `is_causal` is top-left, and it takes a mask or `is_causal`, not both); the blocked loop under `vmap`, with no keys, or for a float mask that needs a gradient."
