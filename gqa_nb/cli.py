@@ -6,7 +6,7 @@
 __all__ = ['SUBCOMMANDS', 'BENCH_CASES', 'BENCH_IMPLS', 'make_parser', 'main', 'plot_head_group', 'run_demo']
 
 # %% ../nbs/15_cli.ipynb #9e9a82c3
-import argparse, dataclasses, json, sys
+import argparse, contextlib, dataclasses, json, os, sys
 from pathlib import Path
 from . import __version__
 from .config import DTYPE_BYTES, dtype_name, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table, results_files
@@ -99,6 +99,11 @@ def make_parser() -> argparse.ArgumentParser:
     for add in SUBCOMMANDS: add(sub)
     return parser
 
+def _error_line(e:Exception) -> str:
+    "An exception as one line for the user: an operating-system error as its reason and path ('Permission denied: /sys/x.png'), anything else as its message."
+    if isinstance(e, OSError) and e.strerror: return f"{e.strerror}: {e.filename}" if e.filename else e.strerror
+    return str(e.args[0]) if e.args else str(e)
+
 def main(argv:list[str]|None=None, # arguments without the program name; default `sys.argv[1:]`
         ) -> int:
     "Run the `gqa-nb` command line; return the exit status (0 ok, 2 bad input)."
@@ -107,10 +112,18 @@ def main(argv:list[str]|None=None, # arguments without the program name; default
     try: args = parser.parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     args.argv = argv
-    try: return args.func(args) or 0
+    try:
+        rc = args.func(args) or 0
+        sys.stdout.flush()                          # here, so that a reader that went away is caught below
+        return rc
+    except BrokenPipeError:                         # `gqa-nb demo | head -1`: the reader has what it wanted; stop quietly
+        with contextlib.suppress(OSError, ValueError): os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # (the flush at exit would fail again)
+        return 1
     except (KeyError, ValueError, OSError) as e:  # GQAConfigError is a ValueError; OSError: a file we will not (or cannot) write
-        print(f"{parser.prog}: error: {e.args[0] if e.args else e}", file=sys.stderr)
+        print(f"{parser.prog}: error: {_error_line(e)}", file=sys.stderr)
         return 2
+
+if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", None) == "gqa_nb.cli": sys.exit(main())   # python -m gqa_nb.cli
 
 # %% ../nbs/15_cli.ipynb #ab215561
 def plot_head_group(probs,               # attention weights (batch, n_kv_heads, group, query, key), e.g. `run_numpy`'s "probs"
@@ -171,10 +184,31 @@ def run_demo(preset:str="mistral-7b", # model whose attention shape to use
     return dict(preset=p.name, seq=seq, batch=batch, window=window, errors=errs, out=out)
 
 # %% ../nbs/15_cli.ipynb #3ad205b6
+def _output_file(path:str|None,        # what the user named: a file, a folder, or None
+                 default:str,           # the file's name in a folder, e.g. "gqa_demo.png"
+                 command:str,           # names a fresh folder (`results_files`)
+                 flag:str,              # the option that named `path`, for the error message
+                 overwrite:bool=False,  # replace a file that exists
+                 quick:bool=False,      # a quick run's JSON: never replaces a full run's
+                 suffixes:tuple=None,   # the suffixes the command can write (None: any)
+                ) -> Path:
+    "The one file a command writes, settled before it runs: `path` names a file (given `default`'s suffix when it has none), or a folder — one that exists, or a name ending in '/' — that gets `default`; no `path`: `default` in a fresh folder. Raises, naming `flag`, when the file exists (without `overwrite`), cannot be written, or has a suffix the command cannot write."
+    p = Path(path) if path else None
+    if p is None or p.is_dir() or path.endswith(("/", os.sep)): folder, name = p, default
+    else: folder, name = p.parent, p.name if p.suffix else p.name + Path(default).suffix
+    if suffixes and Path(name).suffix.lower() not in suffixes:
+        raise ValueError(f"{flag} {path}: cannot write {Path(name).suffix} files; use one of {', '.join(suffixes)}")
+    try:
+        target = results_files(folder, [name], command, overwrite=overwrite, quick=quick)[name]
+        existed = target.exists()
+        with open(target, "a"): pass                # can it be written? (opening to append changes nothing)
+        if not existed: target.unlink()
+        return target
+    except OSError as e: raise OSError(f"{flag}: {_error_line(e)}") from None
+
 def _demo(args) -> int:
-    out = Path(args.out) if args.out else None
-    name = out.name if out else "gqa_demo.png"
-    png = results_files(out.parent if out else None, [name], "demo", overwrite=args.overwrite)[name]   # before the run
+    from matplotlib.backend_bases import FigureCanvasBase
+    png = _output_file(args.out, "gqa_demo.png", "demo", "--out", args.overwrite, suffixes=tuple(f".{s}" for s in FigureCanvasBase.get_supported_filetypes()))
     res = run_demo(args.preset, args.seq, args.batch, str(png), args.seed)
     return 0 if max(res["errors"].values()) < 1e-9 else 1
 
@@ -188,7 +222,7 @@ def _add_demo(sub):
     p.add_argument('--seq', type=_parse_count, default=256, help='tokens per sequence (default 256)')
     p.add_argument('--batch', type=_parse_count, default=1, help='sequences (default 1)')
     p.add_argument('--seed', type=int, default=0, help='seed for the random inputs')
-    p.add_argument('--out', default=None, help='PNG to write (default: gqa_demo.png in a fresh folder gqa_nb-demo-<UTC time> in the current directory)')
+    p.add_argument('--out', default=None, help='the picture to write: a file (PNG unless its suffix names another format matplotlib writes), or a folder to write gqa_demo.png into (default: a fresh folder gqa_nb-demo-<UTC time> in the current directory)')
     p.add_argument('--overwrite', action='store_true', help='replace the PNG if it exists')
     p.set_defaults(func=_demo)
 
@@ -199,18 +233,10 @@ BENCH_CASES = ("decode", "prefill", "decode_long", "prefill_long", "train", "tra
 BENCH_IMPLS = ("sdpa_gqa", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math", "sdpa_repeat", "hf_eager", "flex",
                "gqa_nb_torch", "gqa_nb_blocked", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")   # `gqa_nb.bench.IMPLS`, likewise
 
-def _bench_json_target(path:str, quick:bool, overwrite:bool) -> Path:
-    "Where `--json` writes (a file, bench.json in a folder, or bench.json in a fresh folder when `path` is ''): checked before the bench runs."
-    p = Path(path) if path else None
-    try:
-        if p is None or p.is_dir(): return results_files(p, ["bench.json"], "bench", overwrite=overwrite, quick=quick)["bench.json"]
-        return results_files(p.parent, [p.name], "bench", overwrite=overwrite, quick=quick)[p.name]
-    except OSError as e: raise OSError(f"--json: {e}") from None
-
 def _bench(args) -> int:
     "Run the bench for parsed arguments; print its report (and write the JSON)."
     from gqa_nb.bench import run_bench, bench_report
-    target = None if args.json is None else _bench_json_target(args.json, args.quick, args.overwrite)
+    target = None if args.json is None else _output_file(args.json, "bench.json", "bench", "--json", args.overwrite, args.quick)
     result = run_bench(quick=args.quick, device=args.device, reps=args.reps, cases=args.cases, impls=args.impls, dtype=args.dtype,
                        log=lambda s: print(s, file=sys.stderr, flush=True))
     print(bench_report(result))
@@ -277,10 +303,10 @@ def _paper(args) -> int:
 def _add_paper(sub):
     "Register `gqa-nb paper`."
     p = sub.add_parser('paper', help='the GQA paper\'s MHA-to-GQA conversion ablation on a byte-level LM (notebook 11); '
-                       'gqa-nb paper --quick checks the pipeline in minutes',
+                       'gqa-nb paper --quick checks the pipeline in under a minute',
                        description="Reproduce the GQA paper's conversion ablation (mean / first / random K/V init, uptraining proportion) "
                                    "on a byte-level LM trained on the Python language reference, and time cached decoding per KV-head count.")
-    p.add_argument("--quick", action="store_true", help="a small model, 200 steps, one seed: checks the pipeline in a few minutes")
+    p.add_argument("--quick", action="store_true", help="a small model, 200 steps, one seed: checks the pipeline in under a minute")
     p.add_argument("--out", default=None, help="folder for paper_ablation.json and the plots (default: a fresh folder "
                    "gqa_nb-paper-<UTC time> in the current directory)")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out (a --quick run never replaces a full run's)")

@@ -433,12 +433,13 @@ def valid_tp_sizes(n_heads:int, n_kv_heads:int) -> list[int]:
 def head_plan(n_heads:int,     # query heads
               n_kv_heads:int,  # KV heads (must divide n_heads)
               world:int,       # tensor-parallel ranks
+              name:str="world", # what the caller calls `world`, for the error message (e.g. "tp")
              ) -> HeadPlan:
     "The head plan of `world` ranks, or a `GQAConfigError` naming the valid world sizes."
-    n_heads, n_kv_heads, world = (check_int(f, v) for f, v in (('n_heads', n_heads), ('n_kv_heads', n_kv_heads), ('world', world)))
+    n_heads, n_kv_heads, world = (check_int(f, v) for f, v in (('n_heads', n_heads), ('n_kv_heads', n_kv_heads), (name, world)))
     if n_heads % n_kv_heads: raise GQAConfigError(f"n_kv_heads={n_kv_heads}: must divide n_heads={n_heads}")
     if world not in valid_tp_sizes(n_heads, n_kv_heads):
-        raise GQAConfigError(f"world={world}: tensor parallelism over {n_heads} query heads and {n_kv_heads} KV heads needs world to divide "
+        raise GQAConfigError(f"{name}={world}: tensor parallelism over {n_heads} query heads and {n_kv_heads} KV heads needs {name} to divide "
                              f"{n_heads} and either divide {n_kv_heads} or be a multiple of it (valid: {', '.join(map(str, valid_tp_sizes(n_heads, n_kv_heads)))})")
     return HeadPlan(n_heads, n_kv_heads, world)
 
@@ -483,7 +484,7 @@ def device_kv_plan(preset_or_config, # a `ModelPreset`, a preset name, or a `GQA
     "Per-device KV-cache bytes with the head plan's replication, and MHA's per-device figure beside it."
     name, cfg, layers = _resolve(preset_or_config, n_layers)
     cp = check_int('cp', cp, err=ValueError)
-    plan = head_plan(cfg.n_heads, cfg.n_kv_heads, tp)
+    plan = head_plan(cfg.n_heads, cfg.n_kv_heads, tp, name="tp")
     tokens = -(-check_int('context', context, err=ValueError) // cp)
     per_head = kv_cache_bytes(cfg.replace(n_kv_heads=1), tokens, batch, dtype, n_layers=layers)  # one KV head, one device's tokens
     one = kv_cache_bytes(cfg, context, batch, dtype, n_layers=layers)
@@ -520,8 +521,8 @@ def results_files(out:str|os.PathLike|None, # the folder the user named; None: a
     paths = {n: folder / n for n in names}
     for p in paths.values():
         if p.exists() and quick and p.suffix == ".json" and _full_run(p):
-            raise FileExistsError(f"{p} holds a full run (its meta.quick is false); a quick run never replaces it: name another folder")
+            raise FileExistsError(f"{p} holds a full run (its meta.quick is false); a quick run never replaces it: name another file or folder")
         if p.exists() and not overwrite:
-            raise FileExistsError(f"{p} exists; pass --overwrite to replace it, or name another folder")
+            raise FileExistsError(f"{p} exists; pass --overwrite to replace it, or name another file or folder")
     folder.mkdir(parents=True, exist_ok=True)
     return paths

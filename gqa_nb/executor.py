@@ -204,7 +204,7 @@ def _library(x) -> str:
 def check_inputs(graph:EinsumGraph, inputs:dict):
     "Check names, array library, dtypes, device and shapes of `inputs`; return their array namespace."
     EinsumGraph.check_input_names(graph, inputs)   # (called through the class: `torch.compile` traces it with the graph as a constant)
-    xp = first = dtype = dev = None
+    xp = first = dtype = dev = typed = placed = None
     for name in graph.inputs:
         x, t = inputs[name], graph.tensors[name]
         try: x_xp = namespace_of(x)
@@ -216,10 +216,10 @@ def check_inputs(graph:EinsumGraph, inputs:dict):
         if t.dtype == "mask" and not (is_bool or is_float): raise TypeError(f"input {name!r} must be bool (True = attend) or float (added), got {x.dtype}")
         if t.dtype == "float":
             if not is_float: raise TypeError(f"input {name!r} has dtype {x.dtype}; use a real floating dtype (float64, float32, float16, bfloat16)")
-            if dtype is not None and x.dtype != dtype: raise TypeError(f"input {name!r} has dtype {x.dtype} but other inputs are {dtype}; use one dtype")
-            dtype = x.dtype
-        if dev is not None and device_of(x) != dev: raise ValueError(f"input {name!r} is on {device_of(x)} but other inputs are on {dev}")
-        dev = device_of(x)
+            if dtype is not None and x.dtype != dtype: raise TypeError(f"input {name!r} has dtype {x.dtype} but {typed!r} has {dtype}; use one dtype")
+            dtype, typed = x.dtype, typed or name
+        if dev is not None and device_of(x) != dev: raise ValueError(f"input {name!r} is on {device_of(x)} but {placed!r} is on {dev}")
+        dev, placed = device_of(x), placed or name
     EinsumGraph.bind(graph, {n: tuple(inputs[n].shape) for n in graph.inputs})
     return xp
 

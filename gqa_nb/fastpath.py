@@ -296,27 +296,26 @@ def _add_product(xp, acc, a, b):
     acc += _matmul(xp, a, b)
     return acc
 
-def _tile_softmax(xp, s, sees:bool=False, want_lse:bool=True):
-    "A tile as a partial attention: `p = exp(s − c)` over the scores `s` (in place where the op may write), the rows' shift `c` (their max) and their LSE `c + log Σp`, −∞ for a row that sees none of the tile's keys (`sees`: the sizes prove every row sees one)."
+def _tile_softmax(xp, s, sees:bool=False, want_stats:bool=True):
+    "A tile as a partial attention: `p = exp(s − m)` over the scores `s` (in place where the op may write), not normalised, with each row's max `m` and sum `l = Σp`. A row that sees none of the tile's keys (`sees`: the sizes prove every row sees one) has `m = −∞`, `p = 0`, `l = 0`; a `+∞` or NaN score makes the row NaN, as in SDPA."
     m = xp.max(s, axis=-1, keepdims=True)
-    c = m if sees else xp.where(xp.isfinite(m), m, 0.0)         # a blind row: exp(−∞ − 0) = 0
-    p = _exp_shifted(xp, s, c)
-    l = xp.sum(p, axis=-1, keepdims=True)
-    return p, c, (c + xp.log(l) if sees else xp.where(l > 0, c + xp.log(xp.where(l > 0, l, 1.0)), -math.inf))
+    p = _exp_shifted(xp, s, m if sees else xp.where(m == -math.inf, 0.0, m))   # a blind row: exp(−∞ − 0) = 0
+    return p, m, xp.sum(p, axis=-1, keepdims=True), False
 
-def _tile_softmax_torch(xp, s, sees:bool=False, want_lse:bool=True):
-    "torch override: its one-pass softmax kernel, in place (the CPU kernel works row by row), so `p` is normalised and `c` is the LSE itself: a row's max minus the log of its largest probability, `1 / Σ exp(s − max)`. A blind row's `p` is NaN; its LSE says −∞. Without `want_lse` (one tile, nobody asks), only that −∞/0 marker where a row may be blind. The shared version while compiling."
+def _tile_softmax_torch(xp, s, sees:bool=False, want_stats:bool=True):
+    "torch override: its one-pass softmax kernel, in place (the CPU kernel works row by row), so `p` comes back normalised (the last value True says so), and the row's sum from it: `l = 1 / max p` (the largest entry of a softmax row is `1 / Σ exp(s − max)`). A blind row's `p` is NaN; its `m = −∞` says so, and its `l` is 0. Without `want_stats` (one tile, nobody asks for the LSE), `m` only where a row may be blind and no `l`. The shared version while compiling."
     import torch
     if not _writable(xp): return _tile_softmax(xp, s, sees)
-    m = s.amax(-1, keepdim=True) if want_lse or not sees else None
+    m = s.amax(-1, keepdim=True) if want_stats or not sees else None
     p = torch.softmax(s, -1, out=s) if s.is_cpu else torch.softmax(s, -1)
-    lse = m - torch.log(p.amax(-1, keepdim=True)) if want_lse else None
-    if not sees: lse = torch.where(torch.isfinite(m), 0.0 if lse is None else lse, -math.inf)
-    return p, lse, lse
+    l = p.amax(-1, keepdim=True).reciprocal_() if want_stats else None
+    if l is not None and not sees: l = torch.where(m == -math.inf, 0.0, l)
+    return p, m, l, True
+
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c402
 def flash_forward(pb:AttentionProblem, want_lse:bool=True):
-    "Each query block's key tiles as partial attentions, merged by log-sum-exp as they come. Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
+    "Each query block's key tiles as partial attentions, merged as they come (by log-sum-exp, each LSE kept as its max and sum). Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
     xp = pb.xp
     blank = xp.zeros if any(len(tiles) == 0 for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
     whole = len(pb.plan) == 1 and len(pb.plan[0][2]) > 0                              # one block that sees keys: its output is the output (len(): dynamo cannot take a tuple's truth)
@@ -328,30 +327,34 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
         if len(tiles) == 0:                                       # no key visible: output 0, LSE -inf (or the sink's logit)
             if pb.sinks is not None: lse[:, :, i0:i1] = xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
             continue
-        n, qs, o, r = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None
+        n, qs, o, m, l = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None, None
         rows = (pb.nb, pb.nr * n, pb.F)
         for j0, j1, c0, c1 in tiles:
             s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
             sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
-            p, c, lt = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
+            p, mt, lt, normalised = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
             pv = _values(xp, p, pb.tile(pb.V, j0, j1), _view(xp, obuf if o is None else pvbuf, rows))
-            if not sees: pv = xp.where(xp.isfinite(lt), pv, 0.0)    # a blind row adds nothing
+            if not sees: pv = xp.where(mt == -math.inf, 0.0, pv)  # a blind row adds nothing
             if o is None:                                          # the first tile
-                o, r = pv, lt
-                if c is not lt: o *= xp.exp(c - xp.where(xp.isfinite(lt), lt, 0.0))   # p was not normalised: ÷ Σp
+                o, m, l = pv, mt, lt
+                if not normalised: o /= xp.where(mt == -math.inf, 1.0, lt)   # ÷ Σp
                 continue
-            r_new = xp.logaddexp(r, lt)                            # merge_partials, one tile at a time
-            safe = xp.where(xp.isfinite(r_new), r_new, 0.0)
-            o *= xp.exp(r - safe); pv *= xp.exp(c - safe); o += pv
-            r = r_new
-        if pb.sinks is not None:                                  # the sink joins the softmax: rescale by e^lse / (e^lse + e^sink)
-            sink = xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1))
-            with_sink = xp.logaddexp(r, xp.reshape(sink, r.shape))
-            o *= xp.exp(r - with_sink); r = with_sink
+            m_new = xp.maximum(m, mt)                              # merge_partials, one tile at a time, each LSE as (max, sum):
+            top = xp.where(m_new == -math.inf, 0.0, m_new)         # a partial weighs its mass l·e^(m − top)
+            a, b = l * xp.exp(m - top), xp.exp(mt - top)
+            m, l = m_new, a + lt * b
+            w = xp.where(l == 0, 1.0, l)                           # rows blind so far: nothing to weigh
+            o *= a / w; pv *= (b * lt if normalised else b) / w; o += pv
+        if pb.sinks is not None:                                  # the sink joins the softmax: one more logit with value 0
+            sink = xp.reshape(xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1)), m.shape)
+            top = xp.maximum(m, sink)
+            a = l * xp.exp(m - top)
+            l, m = a + xp.exp(sink - top), top
+            o *= a / l
         o = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
         if whole: out = o
         else: out[:, :, i0:i1, :] = o
-        if want_lse: lse[:, :, i0:i1] = xp.reshape(r, (pb.nb, pb.nr, n))
+        if want_lse: lse[:, :, i0:i1] = xp.reshape(xp.where(l == 0, -math.inf, m + xp.log(xp.where(l == 0, 1.0, l))), (pb.nb, pb.nr, n))
     return out, lse
 
 # %% ../nbs/04_fastpath.ipynb #132ef9c2
@@ -383,7 +386,7 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
     dlse = None if dlse is None else xp.astype(xp.reshape(dlse, lse.shape), pb.acc)
     sink_w = None if pb.sinks is None else xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse)   # the sink's probability per row
     dsinks = None if pb.sinks is None else zeros((pb.nb, pb.nr, 1), pb.acc)
-    lse = xp.where(xp.isfinite(lse), lse, math.inf)                                     # a row that sees nothing: P = 0
+    lse = xp.where(lse == -math.inf, math.inf, lse)                                     # a row that sees nothing: P = 0
     dQ = zeros((pb.nb, pb.nr, pb.L, pb.E), pb.dtype)
     dK, dV = (zeros((pb.nb, pb.S, d), pb.acc) for d in (pb.E, pb.F))
     dmasks = [zeros(m.shape, pb.acc) if want else None for m, want in zip(pb.masks, mask_grads)]
@@ -454,6 +457,8 @@ def _vmap_rule(run, node, info, in_dims, arrays):
 
 def _vjp(cx, node, mask_grads, q, k, v, out, lse, dout, dlse, *extra) -> tuple:
     "`flash_backward` for the node's inputs `(q, k, v, *extra)`: a gradient for each, None where there is none."
+    if _autocasting(cx.xp, q):                                # a backward run inside the autocast region: as the forward ran
+        with torch.autocast(q.device.type, enabled=False): return _vjp(cx, node, mask_grads, q, k, v, out, lse, dout, dlse, *extra)
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return tuple(_input_grads(pb, (q, k, v, *extra), flash_backward(pb, out, lse, dout, dlse, mask_grads)))
 
@@ -512,9 +517,15 @@ def _mapped(*arrays) -> bool:
     is_batched = getattr(torch._C._functorch, "is_batchedtensor", None)      # (no public test in torch 2.13)
     return is_batched is not None and any(is_batched(t) for t in arrays)
 
+def _autocasting(xp, x) -> bool:
+    "Is `torch.autocast` on for `x`'s device? The blocked loop then turns it off: it picks its own accumulation dtype, where autocast would round its float32 tiles to bfloat16 in every product (and mix dtypes in the backward's `baddbmm_`)."
+    return is_torch_namespace(xp) and torch.is_autocast_enabled(x.device.type)
+
 def blocked_attention(cx, node, q, k, v, *extra):
     "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`."
     want_lse = "lse" in node.attrs
+    if _autocasting(cx.xp, q):
+        with torch.autocast(q.device.type, enabled=False): return blocked_attention(cx, node, q, k, v, *extra)
     if _no_grad_suffices(cx.xp, (q, k, v, *extra)):
         with torch.no_grad(): return blocked_attention(cx, node, q, k, v, *extra)
     if is_torch_namespace(cx.xp):

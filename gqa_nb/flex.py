@@ -69,7 +69,7 @@ def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None):
 
 # %% ../nbs/17_flex.ipynb #bd363ab8
 def _mask_parts(cx, node, q, extra, bias_dtype=None) -> tuple:
-    "The fused node's mask inputs as FlexAttention and SDPA take them, each `(B|1, Hq|1, L|1, S|1)` with the group folded into the query heads: `keep` (the bool masks and the −∞ entries of float ones, ANDed) and `bias` (the finite entries of float masks, summed, in `bias_dtype`, default q's); None where there is none."
+    "The fused node's mask inputs as FlexAttention and SDPA take them, each `(B|1, Hq|1, L|1, S|1)` with the group folded into the query heads: `keep` (the bool masks and the −∞ entries of float ones, ANDed) and `bias` (the other entries of float masks, summed, in `bias_dtype`, default q's); None where there is none."
     a = node.attrs
     P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
     n_kv, G = q.shape[1], (q.shape[2] if R else 1)
@@ -78,8 +78,8 @@ def _mask_parts(cx, node, q, extra, bias_dtype=None) -> tuple:
         m = align_to(cx.xp, m, input_axes(cx, node, 3 + i), P + R + qa + ka)
         if R: m = _heads_first(m, n_kv, G)
         if m.dtype != torch.bool:
-            finite = torch.where(torch.isfinite(m), m, 0.0).to(bias_dtype or q.dtype)
-            bias, m = finite if bias is None else bias + finite, torch.isfinite(m)     # -inf entries mask, the rest is added
+            added = torch.where(m == -math.inf, 0.0, m).to(bias_dtype or q.dtype)
+            bias, m = added if bias is None else bias + added, m != -math.inf       # -inf entries mask, the rest is added (+inf and NaN too: NaN rows, as in SDPA)
         keep = m if keep is None else keep & m
     return keep, bias
 

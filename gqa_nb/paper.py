@@ -440,7 +440,7 @@ def _run_meta(quick:bool, threads:int, argv) -> dict:
                 torch=torch.__version__, numpy=numpy.__version__, gqa_nb=__version__, argv=list(argv or []))
 
 def run_paper(out=None,              # folder for the results; None: a fresh folder gqa_nb-paper-<UTC time> in the current directory
-              quick:bool=False,      # `QUICK` settings: a small model, one seed, a check of the pipeline in minutes
+              quick:bool=False,      # `QUICK` settings: a small model, one seed, a check of the pipeline in under a minute
               overwrite:bool=False,  # replace results already in `out` (a quick run never replaces a full run's)
               seeds:int=None,        # uptraining seeds per init and target (default: the settings', 3; quick 1)
               pre_steps:int=None,    # pre-training steps (default: the settings', 2000; quick 200)
