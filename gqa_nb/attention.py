@@ -59,7 +59,7 @@ def _check_inputs(q, k, v, attn_mask, **more) -> bool:
 def _autocast(*arrays):
     "Under `torch.autocast` on q's device, what SDPA (on autocast's lower-precision list) does to its inputs: q, k, v, a float mask (and the sinks) cast to the autocast dtype, float64 and bool left alone; otherwise unchanged."
     dev = arrays[0].device.type
-    if not torch.is_autocast_enabled(dev): return arrays
+    if not (torch.amp.is_autocast_available(dev) and torch.is_autocast_enabled(dev)): return arrays   # (no autocast on 'meta': shapes only)
     dt = torch.get_autocast_dtype(dev)
     return tuple(x if x is None or not x.is_floating_point() or x.dtype in (dt, torch.float64) else x.to(dt) for x in arrays)
 

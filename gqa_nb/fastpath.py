@@ -519,7 +519,7 @@ def _mapped(*arrays) -> bool:
 
 def _autocasting(xp, x) -> bool:
     "Is `torch.autocast` on for `x`'s device? The blocked loop then turns it off: it picks its own accumulation dtype, where autocast would round its float32 tiles to bfloat16 in every product (and mix dtypes in the backward's `baddbmm_`)."
-    return is_torch_namespace(xp) and torch.is_autocast_enabled(x.device.type)
+    return is_torch_namespace(xp) and torch.amp.is_autocast_available(x.device.type) and torch.is_autocast_enabled(x.device.type)
 
 def blocked_attention(cx, node, q, k, v, *extra):
     "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`."
