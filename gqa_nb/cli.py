@@ -221,7 +221,7 @@ def _output_file(path:str|None,        # what the user named: a file, a folder, 
         if not existed: target.unlink()
     except (OSError, ValueError) as e:
         _remove_empty(made)
-        raise type(e)(f"{flag}: {_error_line(e)}") from None
+        raise (OSError if isinstance(e, OSError) else ValueError)(f"{flag}: {_error_line(e)}") from None
     try: yield target
     except BaseException: _remove_empty(made); raise
 
