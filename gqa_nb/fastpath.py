@@ -347,10 +347,11 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
             o *= a / w; pv *= (b * lt if normalised else b) / w; o += pv
         if pb.sinks is not None:                                  # the sink joins the softmax: one more logit with value 0
             sink = xp.reshape(xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1)), m.shape)
-            top = xp.maximum(m, sink)
+            m_new = xp.maximum(m, sink)
+            top = xp.where(m_new == -math.inf, 0.0, m_new)         # a blind row with a −∞ sink: no sink, no key
             a = l * xp.exp(m - top)
-            l, m = a + xp.exp(sink - top), top
-            o *= a / l
+            m, l = m_new, a + xp.exp(sink - top)
+            o *= a / xp.where(l == 0, 1.0, l)
         o = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
         if whole: out = o
         else: out[:, :, i0:i1, :] = o
@@ -384,9 +385,9 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
     out, dout = (xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)) for t in (out, dout))
     lse = xp.astype(xp.reshape(lse, (pb.nb, pb.nr, pb.L, 1)), pb.acc)
     dlse = None if dlse is None else xp.astype(xp.reshape(dlse, lse.shape), pb.acc)
+    lse = xp.where(lse == -math.inf, math.inf, lse)                                     # a row that sees nothing: P = 0
     sink_w = None if pb.sinks is None else xp.exp(xp.astype(pb.sinks, pb.acc)[..., None] - lse)   # the sink's probability per row
     dsinks = None if pb.sinks is None else zeros((pb.nb, pb.nr, 1), pb.acc)
-    lse = xp.where(lse == -math.inf, math.inf, lse)                                     # a row that sees nothing: P = 0
     dQ = zeros((pb.nb, pb.nr, pb.L, pb.E), pb.dtype)
     dK, dV = (zeros((pb.nb, pb.S, d), pb.acc) for d in (pb.E, pb.F))
     dmasks = [zeros(m.shape, pb.acc) if want else None for m, want in zip(pb.masks, mask_grads)]
