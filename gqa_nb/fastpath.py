@@ -314,6 +314,15 @@ def _tile_softmax_torch(xp, s, sees:bool=False, want_stats:bool=True):
 
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c402
+def _merge_weights(xp, m, l, mt, lt):
+    "Two partial attentions of each row, with (max, sum) `(m, l)` and `(mt, lt)`, merged: the merged `(max, sum)` and each partial's weight, its mass `l·e^(m − max)` over the total (0 for a row neither sees: a −∞ max, a sum of 0)."
+    m_new = xp.maximum(m, mt)
+    top = xp.where(m_new == -math.inf, 0.0, m_new)
+    a, b = l * xp.exp(m - top), lt * xp.exp(mt - top)
+    total = a + b
+    w = xp.where(total == 0, 1.0, total)
+    return m_new, total, a / w, b / w
+
 def flash_forward(pb:AttentionProblem, want_lse:bool=True):
     "Each query block's key tiles as partial attentions, merged as they come (by log-sum-exp, each LSE kept as its max and sum). Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
     xp = pb.xp
@@ -335,23 +344,14 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
             p, mt, lt, normalised = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
             pv = _values(xp, p, pb.tile(pb.V, j0, j1), _view(xp, obuf if o is None else pvbuf, rows))
             if not sees: pv = xp.where(mt == -math.inf, 0.0, pv)  # a blind row adds nothing
-            if o is None:                                          # the first tile
-                o, m, l = pv, mt, lt
-                if not normalised: o /= xp.where(mt == -math.inf, 1.0, lt)   # ÷ Σp
-                continue
-            m_new = xp.maximum(m, mt)                              # merge_partials, one tile at a time, each LSE as (max, sum):
-            top = xp.where(m_new == -math.inf, 0.0, m_new)         # a partial weighs its mass l·e^(m − top)
-            a, b = l * xp.exp(m - top), xp.exp(mt - top)
-            m, l = m_new, a + lt * b
-            w = xp.where(l == 0, 1.0, l)                           # rows blind so far: nothing to weigh
-            o *= a / w; pv *= (b * lt if normalised else b) / w; o += pv
-        if pb.sinks is not None:                                  # the sink joins the softmax: one more logit with value 0
+            if not normalised: pv /= xp.where(mt == -math.inf, 1.0, lt)   # ÷ Σp: the tile's partial attention
+            if o is None: o, m, l = pv, mt, lt; continue             # the first tile
+            m, l, wo, wt = _merge_weights(xp, m, l, mt, lt)        # merge_partials, one tile at a time
+            o *= wo; pv *= wt; o += pv
+        if pb.sinks is not None:                                  # the sink joins the softmax: one more logit, with value 0
             sink = xp.reshape(xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1)), m.shape)
-            m_new = xp.maximum(m, sink)
-            top = xp.where(m_new == -math.inf, 0.0, m_new)         # a blind row with a −∞ sink: no sink, no key
-            a = l * xp.exp(m - top)
-            m, l = m_new, a + xp.exp(sink - top)
-            o *= a / xp.where(l == 0, 1.0, l)
+            m, l, wo, _ = _merge_weights(xp, m, l, sink, 1.0)
+            o *= wo
         o = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
         if whole: out = o
         else: out[:, :, i0:i1, :] = o
