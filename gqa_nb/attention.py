@@ -258,3 +258,7 @@ def gqa_attention_backward(q, k, v,          # as `gqa_attention`
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
     _, grads = run_vjp(g, inputs, {g.outputs[0]: dout}, saved)
     return (grads["q"], grads["k"], grads["v"]) + ((grads["sinks"],) if sinks is not None else ())
+
+# %% ../nbs/05_attention.ipynb #d0c5a010
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)

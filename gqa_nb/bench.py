@@ -398,3 +398,7 @@ def plot_bench(result:dict, ax=None):
     ax.set_title(f"{'quick shapes' if m['quick'] else ', '.join(cases)} · {m['dtype']} · {m['device']} · torch {m['torch']}", fontsize=9)
     ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)   # below the axes, clear of the bars
     return ax
+
+# %% ../nbs/14_bench.ipynb #d0c5a019
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)

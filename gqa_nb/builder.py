@@ -86,3 +86,7 @@ def plot_head_grouping(config:GQAConfig, ax=None):
     ax.set_title(f"Hq={config.n_heads}, Hkv={config.n_kv_heads}: query head i reads KV head i // {config.group_size}")
     for s in ax.spines.values(): s.set_visible(False)
     return ax
+
+# %% ../nbs/02_builder.ipynb #d0c5a017
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)

@@ -128,3 +128,7 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
         else: _convert_hf_(m, n_kv_heads, method)
     if hasattr(getattr(new, "config", None), "num_key_value_heads"): new.config.num_key_value_heads = n_kv_heads
     return new
+
+# %% ../nbs/10_convert.ipynb #d0c5a014
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)

@@ -180,3 +180,7 @@ def for_layer(cls:KVCache, layer,           # a `GQAttention`
     w = layer.q_proj.weight
     if backend == "numpy": return cls(layer.config, batch, max_context, backend="numpy", dtype=np.float64 if w.dtype == torch.float64 else np.float32)
     return cls(layer.config, batch, max_context, backend=backend, dtype=w.dtype, device=w.device)
+
+# %% ../nbs/08_decode.ipynb #d0c5a013
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)

@@ -282,3 +282,7 @@ def run_torch(graph:EinsumGraph,      # the graph to run
     if training and generator is None and seed is not None: generator = torch.Generator(device=dev).manual_seed(seed)
     uniform = lambda shape: torch.rand(shape, generator=generator, device=dev)
     return run_graph(graph, inputs, training, uniform, kernel)
+
+# %% ../nbs/03_executor.ipynb #d0c5a016
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)

@@ -599,3 +599,7 @@ def fold_scale(g:EinsumGraph) -> EinsumGraph:
             rename[n.output] = p.output
         else: out.append(n)
     return replace_nodes(g, out, [rename.get(o, o) for o in g.outputs])
+
+# %% ../nbs/01_graph.ipynb #d0c5a018
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)

@@ -312,3 +312,7 @@ def from_hf(cls:GQAttention, module,   # a HF LlamaAttention, MistralAttention o
             dst.weight.copy_(src.weight)
             if src.bias is not None: dst.bias.copy_(src.bias)
     return layer.train(module.training)
+
+# %% ../nbs/07_layer.ipynb #d0c5a012
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)

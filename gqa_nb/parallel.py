@@ -453,3 +453,7 @@ def parallel_demo(world:int=4,        # processes (ranks)
     echo("largest |difference| from one device:")
     for name, e in errs.items(): echo(f"  {name:47s} {e:.1e}")
     return errs
+
+# %% ../nbs/12_parallel.ipynb #d0c5a015
+from .config import document_arguments
+document_arguments(__name__)   # `help()` on the names the package exports from here lists their arguments (appendix 13)
