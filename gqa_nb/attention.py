@@ -36,10 +36,10 @@ def _check_sizes(q, k, v):
     if Hq % Hkv: raise ValueError(f"q has {Hq} heads, which is not a multiple of the {Hkv} KV heads of k and v (Hq % Hkv must be 0)")
     return B, Hq, Hkv, L, S, E, Ev
 
-def _check_mask(m, B, Hq, L, S):
+def _check_mask(m, B, Hq, L, S, name="attn_mask"):
     target = (B, Hq, L, S)
     if m.ndim > 4 or any(a not in (1, b) for a, b in zip(tuple(m.shape)[::-1], target[::-1])):
-        raise ValueError(f"attn_mask of shape {tuple(m.shape)} does not broadcast to (batch, heads, L, S) = {target}")
+        raise ValueError(f"{name} of shape {tuple(m.shape)} does not broadcast to (batch, heads, L, S) = {target}")
     return m.reshape((1,) * (4 - m.ndim) + tuple(m.shape))
 
 # %% ../nbs/05_attention.ipynb #5831c523
@@ -189,7 +189,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   return_lse:bool=False,   # also return the rows' log-sum-exp (B, Hq, L)
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA; on the CPU blocked, sdpa for bfloat16 with AMX; appendix 17)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask)
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)

@@ -13,7 +13,7 @@ except ImportError as e:
     raise ImportError("gqa_nb.hf needs HuggingFace transformers with AttentionInterface and AttentionMaskInterface "
                       f"(tested with 5.24): pip install 'transformers>=5.24,<6' ({e})") from e
 import functools, inspect
-from .attention import gqa_attention
+from .attention import gqa_attention, _check_mask
 from .executor import KERNELS, allowed_grid
 
 # %% auto #0
@@ -33,8 +33,6 @@ def _declared_kwargs() -> frozenset:
 
 LAYER_KWARGS = ("position_ids", "cache_position", "use_cache", "past_key_values", "past_key_value", "cache", "position_embeddings")  # what decoder layers pass along
 REFUSED_KWARGS = {  # keyword: why gqa_nb will not take it (a value that is not None raises)
-    "position_bias": "an additive bias on the scores (T5-style relative positions), usually learned, and gqa_nb's fused op "
-                     "gives no gradient for an additive mask",
     "head_mask": "a per-head factor on the attention weights after the softmax, which gqa_nb's graph has no node for"}
 PACKED_KWARGS = ("cu_seq_lens_q", "cu_seq_lens_k", "max_length_q", "max_length_k", "seq_idx")   # padding-free (packed) batches: a document mask
 PASSED_KWARGS = (_declared_kwargs() | frozenset(LAYER_KWARGS)) - frozenset(REFUSED_KWARGS) - frozenset(PACKED_KWARGS)
@@ -97,6 +95,15 @@ def document_mask(query:torch.Tensor, key:torch.Tensor, # (B, Hq, L, E), (B, Hkv
     return (masks[0] if len(masks) == 1 else masks[0] & masks[1])[:, None]
 
 # %% ../nbs/09_hf.ipynb #0377f743
+def _one_mask(query, key, mask, causal:bool, window, docs, bias):
+    "`mask`, or the causal rule (top-left, with the window) when `causal`, the document mask and the additive `bias` as one `attn_mask`: bool while nothing is added, else float, `-inf` where a key is hidden (as transformers' `sdpa` joins a `position_bias`, which writes the dtype's minimum there)."
+    if causal: mask = allowed_grid(torch, query.shape[2], key.shape[2], "top_left", window, device=query.device)
+    if docs is not None: mask = docs if mask is None else (mask & docs if mask.dtype == torch.bool else mask.masked_fill(~docs, float("-inf")))
+    if bias is not None:
+        _check_mask(bias, query.shape[0], query.shape[1], query.shape[2], key.shape[2], name="position_bias")
+        mask = bias if mask is None else (torch.where(mask, bias, float("-inf")) if mask.dtype == torch.bool else bias + mask)
+    return mask
+
 def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calling us (read: `training`, `is_causal`)
                              query:torch.Tensor,      # (B, Hq, L, E), rotated
                              key:torch.Tensor,        # (B, Hkv, S, E): the cache after its update, KV heads not repeated
@@ -114,6 +121,7 @@ def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calli
                              max_length_q:int|None=None, # the longest document: flash-attn's buffer size, no effect here
                              max_length_k:int|None=None,
                              seq_idx:torch.Tensor|None=None, # packed batch: (B, L) the document of each token (a document mask)
+                             position_bias:torch.Tensor|None=None, # an additive bias on the scores, broadcastable to (B, Hq, L, S): joins the mask
                              kernel:str="auto",       # the fused attention's lowering (see `register`)
                              **kwargs):               # transformers' generic model kwargs (`PASSED_KWARGS`); others are an error
     "A transformers attention function that runs grouped-query attention through gqa_nb's einsum graph."
@@ -121,18 +129,14 @@ def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calli
     kw = dict(dropout_p=float(dropout) if module.training else 0.0, scale=scaling, softcap=softcap, sinks=s_aux,
               return_weights=bool(output_attentions), kernel=kernel)
     docs = document_mask(query, key, cu_seq_lens_q, cu_seq_lens_k, seq_idx)
+    causal = False
     if attention_mask is None:
         if is_causal is None: is_causal = getattr(module, "is_causal", True)
         causal = bool(is_causal) and query.shape[2] > 1
-        if docs is None:
-            out = gqa_attention(query, key, value, is_causal=causal, causal_alignment="top_left", window=sliding_window if causal else None, **kw)
-        else:   # packed documents: causal (and the window) within each document, as one bool mask
-            allowed = docs & allowed_grid(torch, query.shape[2], key.shape[2], "top_left", sliding_window, device=query.device) if causal else docs
-            out = gqa_attention(query, key, value, attn_mask=allowed, **kw)
+    if attention_mask is None and docs is None and position_bias is None:   # the causal rule and window stay in the op: its tiles skip what they hide
+        out = gqa_attention(query, key, value, is_causal=causal, causal_alignment="top_left", window=sliding_window if causal else None, **kw)
     else:
-        if docs is not None:
-            attention_mask = attention_mask & docs if attention_mask.dtype == torch.bool else attention_mask.masked_fill(~docs, float("-inf"))
-        out = gqa_attention(query, key, value, attn_mask=attention_mask, **kw)
+        out = gqa_attention(query, key, value, attn_mask=_one_mask(query, key, attention_mask, causal, sliding_window, docs, position_bias), **kw)
     out, weights = out if output_attentions else (out, None)
     return out.transpose(1, 2).contiguous(), weights
 
