@@ -80,7 +80,7 @@ def _pool_linear(lin:nn.Linear, n_kv_heads:int, head_dim:int, method:str) -> nn.
 
 def _convert_gqattention(layer:GQAttention, n_kv_heads:int, method:str) -> GQAttention:
     w = layer.q_proj.weight
-    new = GQAttention(layer.config.replace(n_kv_heads=n_kv_heads), layer.strategy, device=w.device, dtype=w.dtype)
+    new = GQAttention(layer.config.replace(n_kv_heads=n_kv_heads), layer.strategy, device=w.device, dtype=w.dtype, kernel=layer.kernel)
     new.q_proj, new.o_proj = copy.deepcopy(layer.q_proj), copy.deepcopy(layer.o_proj)
     new.k_proj = _pool_linear(layer.k_proj, n_kv_heads, layer.config.head_dim, method)
     new.v_proj = _pool_linear(layer.v_proj, n_kv_heads, layer.config.head_dim, method)

@@ -161,6 +161,7 @@ def attend(self:KVCache,
            kernel:str="auto"):      # torch: the fused attention's lowering, "auto", "blocked", "flex" or "sdpa" (notebook 04, appendix 17)
     "Store `k_new`, `v_new` and return the attention output `(batch, n_heads, L, head_dim)` of `q` over the cache."
     c = self.config
+    self._check_kv("k_new", k_new)   # first: q must match its length
     if tuple(q.shape[:2]) != (self.batch, c.n_heads) or q.ndim != 4 or q.shape[2] != k_new.shape[2]:
         raise ValueError(f"q must have shape (batch={self.batch}, n_heads={c.n_heads}, L={k_new.shape[2]}, head_dim={c.head_dim}), got {tuple(q.shape)}")
     spec = AttentionSpec.from_config(c, causal=None, window=None, has_mask=True, strategy=strategy)  # the mask says it all

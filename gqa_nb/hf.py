@@ -153,6 +153,8 @@ def register(name:str="gqa_nb", # the `attn_implementation` name to register
                          "(transformers reads those as hub kernels or paged attention)")
     if name in _BUILTIN:
         raise ValueError(f"name={name!r} is one of transformers' own attention implementations {_BUILTIN}; pick another name")
+    taken = [w for w in ("flash", "sdpa", "flex_attention") if w in name]
+    if taken: raise ValueError(f"name={name!r} contains {taken[0]!r}, which transformers reads as asking for its own {taken[0]} kernels (it checks the model supports them); pick another name")
     AttentionInterface.register(name, gqa_nb_attention_forward if kernel == "auto" else functools.partial(gqa_nb_attention_forward, kernel=kernel))
     AttentionMaskInterface.register(name, sdpa_mask)
     return name

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_layer.ipynb #2ebdacd9
 from __future__ import annotations
-import copy, dataclasses
+import copy
 import numpy as np
 import torch
 from torch import nn
@@ -14,10 +14,10 @@ from .graph import EinsumGraph, GraphError
 from .builder import build_attention_graph
 from .executor import run_numpy, run_torch, KERNELS
 from .fastpath import fuse_attention
-from .attention import AttentionSpec
+from .attention import AttentionSpec, _check_mask
 
 # %% auto #0
-__all__ = ['LAYER_PARTS', 'rope_tables', 'append_graph', 'build_layer_graph', 'GQAttention', 'config_from_hf']
+__all__ = ['LAYER_PARTS', 'LAYER_GRAPHS', 'rope_tables', 'append_graph', 'build_layer_graph', 'GQAttention', 'config_from_hf']
 
 # %% ../nbs/07_layer.ipynb #50c7f9a2
 def rope_tables(positions,                 # int positions, shape (s,) or (b, s)
@@ -126,6 +126,17 @@ def _as_key_padding(m, b:int, s:int, what:str="attention_mask"):
     if isinstance(m, np.ndarray): return m if m.dtype == np.bool_ else m != 0
     return m if m.dtype == torch.bool else m != 0
 
+LAYER_GRAPHS = {}   # (config, strategy, part, attn_mask, key_padding) -> the graph `GQAttention.graph` returns; built once each
+
+@torch.compiler.assume_constant_result
+def _layer_graph_number(config:GQAConfig, strategy:str, part:str, attn_mask:bool, key_padding:bool) -> int:
+    "The position in `LAYER_GRAPHS` of this variant's graph, built there unless it is there. Under `torch.compile` this runs once, at trace time (a graph built while tracing could not be kept)."
+    key = (config, strategy, part, attn_mask, key_padding)
+    if key not in LAYER_GRAPHS:
+        if len(LAYER_GRAPHS) >= 1024: LAYER_GRAPHS.clear()
+        LAYER_GRAPHS[key] = build_layer_graph(config, part, strategy, attn_mask=attn_mask, key_padding=key_padding)
+    return list(LAYER_GRAPHS).index(key)
+
 class GQAttention(nn.Module):
     "Grouped-query attention layer: q/k/v/o projections, rotary embeddings and attention, all run as one einsum graph."
     def __init__(self, config:GQAConfig,      # heads, head_dim, biases, RoPE, window, softcap, dropout
@@ -142,13 +153,11 @@ class GQAttention(nn.Module):
         self.k_proj = nn.Linear(c.d_model, c.kv_dim, bias=c.qkv_bias, **kw)
         self.v_proj = nn.Linear(c.d_model, c.kv_dim, bias=c.qkv_bias, **kw)
         self.o_proj = nn.Linear(c.q_dim, c.d_model, bias=c.o_bias, **kw)
-        self._graphs, self._numpy_weights = {}, {}
 
     def graph(self, part:str="layer", *, attn_mask:bool=False, key_padding:bool=False) -> EinsumGraph:
-        "The einsum graph this layer runs (see `build_layer_graph`); built once per variant."
-        key = (part, dataclasses.replace(self.spec, has_mask=attn_mask), key_padding)
-        if key not in self._graphs: self._graphs[key] = build_layer_graph(self.config, part, self.strategy, attn_mask=attn_mask, key_padding=key_padding)
-        return self._graphs[key]
+        "The einsum graph this layer runs (see `build_layer_graph`); built once per variant and shared by layers of one config (`.copy()` it to change it)."
+        i = _layer_graph_number(self.config, self.strategy, part, attn_mask, key_padding)   # first: at trace time it may add the graph
+        return list(LAYER_GRAPHS.values())[i]
 
     @property
     def strategy(self) -> str: "The attention strategy, from `self.spec`."; return self.spec.strategy
@@ -158,16 +167,13 @@ class GQAttention(nn.Module):
 # %% ../nbs/07_layer.ipynb #a8c82820
 @patch
 def _weights(self:GQAttention, numpy_dtype=None) -> dict:
-    "{graph input name: parameter} for the projections (numpy arrays of `numpy_dtype` if given, cached)."
+    "{graph input name: parameter} for the projections (numpy arrays of `numpy_dtype` if given: views of the parameters where the dtype is theirs, read afresh each call, since an optimizer may change them in place unseen)."
     w = {}
     for k, lin in (("q", self.q_proj), ("k", self.k_proj), ("v", self.v_proj), ("o", self.o_proj)):
         w[f"W{k}"] = lin.weight
         if lin.bias is not None: w[f"b{k}"] = lin.bias
     if numpy_dtype is None: return w
-    key = (np.dtype(numpy_dtype).name,) + tuple((n, id(t), t._version) for n, t in w.items())
-    if key not in self._numpy_weights:
-        self._numpy_weights = {key: {n: t.detach().cpu().numpy().astype(numpy_dtype, copy=True) for n, t in w.items()}}
-    return self._numpy_weights[key]
+    return {n: t.detach().cpu().numpy().astype(numpy_dtype, copy=False) for n, t in w.items()}
 
 @patch
 def _positions(self:GQAttention, position_ids, b:int, s:int, device):
@@ -193,6 +199,7 @@ def _check_x(self:GQAttention, x, kind="tensor"):
         raise ValueError(f"x must have shape (batch, seq, d_model={self.config.d_model}), got {tuple(x.shape)}")
     if kind == "tensor":
         wd = self.q_proj.weight.dtype
+        if not x.is_floating_point(): raise TypeError(f"x has dtype {x.dtype}; the layer takes floating point hidden states, as its weights ({wd})")
         if x.dtype != wd: raise TypeError(f"x has dtype {x.dtype} but the layer's weights are {wd}; convert one (e.g. layer.to({x.dtype}) or x.to({wd}))")
 
 @patch
@@ -200,7 +207,7 @@ def _mask_inputs(self:GQAttention, attention_mask, b, s):
     "Graph flags and inputs for an optional (b, s) padding mask or (b, 1|Hq, s, s) attention mask."
     if attention_mask is None: return {}, {}
     if attention_mask.ndim == 2: return dict(key_padding=True), dict(key_padding=_as_key_padding(attention_mask, b, s))
-    if attention_mask.ndim == 4: return dict(attn_mask=True), dict(attn_mask=attention_mask)
+    if attention_mask.ndim == 4: return dict(attn_mask=True), dict(attn_mask=_check_mask(attention_mask, b, self.config.n_heads, s, s, name="attention_mask"))
     raise ValueError(f"attention_mask must be (batch, seq) padding (True/1 = real token) or (batch, 1|n_heads, seq, seq), got shape {tuple(attention_mask.shape)}")
 
 # %% ../nbs/07_layer.ipynb #8295400a
@@ -247,9 +254,11 @@ def _forward_cached(self:GQAttention, x, position_ids, attention_mask, cache, ba
     if position_ids is not None: raise ValueError("pass position_ids or a cache, not both: with a cache, positions continue from cache.lengths")
     if getattr(cache, "backend", None) != backend:
         raise TypeError(f"forward{'' if backend == 'torch' else '_numpy'} needs a {backend} KVCache, got {type(cache).__name__} with backend {getattr(cache, 'backend', None)!r}")
-    fields = lambda c: ", ".join(f"{f}={getattr(c, f)}" for f in ("n_kv_heads", "head_dim", "sliding_window", "causal"))
-    if fields(cache.config) != fields(self.config):  # the cache's mask follows its own config: they must agree
-        raise ValueError(f"the cache was made for {fields(cache.config)}; the layer has {fields(self.config)}")
+    differ = [f for f in ("n_heads", "n_kv_heads", "head_dim", "sliding_window", "causal", "softcap", "scale", "dropout")
+              if getattr(cache.config, f) != getattr(self.config, f)]   # the cache attends by its own config: its attention must be the layer's
+    if differ:
+        fields = lambda c: ", ".join(f"{f}={getattr(c, f)}" for f in differ)
+        raise ValueError(f"the cache was made for {fields(cache.config)}; the layer has {fields(self.config)} (make it with KVCache.for_layer)")
     if attention_mask is not None and attention_mask.ndim != 2:
         raise ValueError(f"with a cache, attention_mask must be a (batch, seq) token mask (True/1 = real token), got shape {tuple(attention_mask.shape)}")
     token_mask = None if attention_mask is None else _as_key_padding(attention_mask, b, s)

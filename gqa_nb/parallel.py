@@ -194,6 +194,9 @@ def _check_local(q, k, v, layout):
     if not dist.is_initialized(): raise RuntimeError("no process group: call torch.distributed.init_process_group first (or use run_workers)")
     rank, world = dist.get_rank(), dist.get_world_size()
     if len(layout) != world: raise ValueError(f"layout has positions for {len(layout)} ranks but the process group has {world}")
+    pos = torch.cat([torch.as_tensor(p).reshape(-1) for p in layout])
+    if pos.is_floating_point() or not torch.equal(pos.sort().values.cpu(), torch.arange(len(pos))):
+        raise ValueError(f"layout must hold each position 0..n-1 exactly once, over all ranks (as zigzag_layout(n, world) does); its {len(pos)} positions do not")
     n = len(layout[rank])
     if q.shape[2] != n or k.shape[2] != n or v.shape[2] != n:
         raise ValueError(f"rank {rank} holds {n} positions in the layout but q, k, v have lengths {q.shape[2]}, {k.shape[2]}, {v.shape[2]}")
