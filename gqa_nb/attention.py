@@ -18,8 +18,8 @@ from .fastpath import fuse_attention, run_vjp
 from . import flex   # registers FlexAttention and SDPA as lowerings of the fused op (kernel="flex", "sdpa"; appendix 17)
 
 # %% auto #0
-__all__ = ['GRAPHS', 'SPECS', 'AttentionSpecError', 'AttentionSpec', 'cached_graph', 'attention_graph', 'gqa_attention',
-           'reference_attention', 'gqa_attention_backward']
+__all__ = ['GRAPHS', 'SPECS', 'AttentionSpecError', 'AttentionSpec', 'GraphShelf', 'cached_graph', 'attention_graph',
+           'gqa_attention', 'reference_attention', 'gqa_attention_backward']
 
 # %% ../nbs/05_attention.ipynb #24187793
 def _is_torch(x): return type(x).__module__.split(".")[0] == "torch"
@@ -136,7 +136,26 @@ def build(self:AttentionSpec) -> EinsumGraph:
         return replace_nodes(g, g.nodes, g.outputs + [[n for n in g.nodes if n.op == "einsum"][-1].inputs[0]])
     return fuse_attention(g, self.block, lse=self.return_lse) if self.fused else g
 
-GRAPHS = {}   # AttentionSpec -> the graph `gqa_attention` runs for it; built once each (cleared if it ever holds 1024)
+class GraphShelf:
+    "Graphs built once per key, each kept under a number that never changes: a mapping key -> graph (`list(shelf)`, `shelf[key]`, `len`, `clear`) for reading, and `numbered(n)` for code that `torch.compile` traces, which reads the attribute `g<n>`, so dynamo guards that one graph: a dict or list read there is guarded whole, and a graph added for any other caller would recompile every compiled one."
+    def __init__(self, limit:int=1024): self._numbers, self._next, self.limit = {}, 0, limit
+    def number(self, key, build) -> int:
+        "The number of `key`'s graph; `build()` makes it the first time (all are dropped first if `limit` are kept)."
+        if key not in self._numbers:
+            if len(self._numbers) >= self.limit: self.clear()
+            self._numbers[key], self._next = self._next, self._next + 1
+            setattr(self, f"g{self._numbers[key]}", build())
+        return self._numbers[key]
+    def numbered(self, n:int) -> EinsumGraph: return getattr(self, f"g{n}")
+    def __getitem__(self, key) -> EinsumGraph: return self.numbered(self._numbers[key])
+    def __contains__(self, key) -> bool: return key in self._numbers
+    def __iter__(self): return iter(self._numbers)
+    def __len__(self) -> int: return len(self._numbers)
+    def clear(self):
+        for n in self._numbers.values(): delattr(self, f"g{n}")
+        self._numbers.clear()
+
+GRAPHS = GraphShelf()   # AttentionSpec -> the graph `gqa_attention` runs for it; built once each (all dropped if it ever holds 1024)
 SPECS = {}    # the options as passed, with their types -> their AttentionSpec: a repeated call skips making and checking it
 
 def _spec_of(options:dict) -> AttentionSpec:
@@ -152,17 +171,13 @@ def _spec_of(options:dict) -> AttentionSpec:
 
 @torch.compiler.assume_constant_result
 def _graph_number(**options) -> int:
-    "The position in `GRAPHS` of the graph of `AttentionSpec(**options)`, built there unless it is there. Under `torch.compile` this runs once, at trace time."
+    "The number in `GRAPHS` of the graph of `AttentionSpec(**options)`, built there unless it is there. Under `torch.compile` this runs once, at trace time."
     spec = _spec_of(options)
-    if spec not in GRAPHS:
-        if len(GRAPHS) >= 1024: GRAPHS.clear()
-        GRAPHS[spec] = spec.build()
-    return list(GRAPHS).index(spec)
+    return GRAPHS.number(spec, spec.build)
 
 def cached_graph(**options) -> EinsumGraph:
     "The graph of `AttentionSpec(**options)`, from `GRAPHS` (built there once): what `gqa_attention` runs."
-    i = _graph_number(**options)             # first: at trace time it may add the graph
-    return list(GRAPHS.values())[i]
+    return GRAPHS.numbered(_graph_number(**options))
 
 def attention_graph(spec:AttentionSpec=None, # the options; or give them as keywords
                     **options) -> EinsumGraph:

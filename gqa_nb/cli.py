@@ -6,7 +6,7 @@
 __all__ = ['SUBCOMMANDS', 'BENCH_CASES', 'BENCH_IMPLS', 'make_parser', 'main', 'plot_head_group', 'run_demo']
 
 # %% ../nbs/15_cli.ipynb #9e9a82c3
-import argparse, contextlib, dataclasses, json, os, sys
+import argparse, contextlib, dataclasses, json, math, os, sys
 from pathlib import Path
 from . import __version__
 from .config import DTYPE_BYTES, dtype_name, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table, results_files
@@ -123,8 +123,6 @@ def main(argv:list[str]|None=None, # arguments without the program name; default
         print(f"{parser.prog}: error: {_error_line(e)}", file=sys.stderr)
         return 2
 
-if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", None) == "gqa_nb.cli": sys.exit(main())   # python -m gqa_nb.cli
-
 # %% ../nbs/15_cli.ipynb #ab215561
 def plot_head_group(probs,               # attention weights (batch, n_kv_heads, group, query, key), e.g. `run_numpy`'s "probs"
                     title:str,           # the figure's title
@@ -155,6 +153,9 @@ def run_demo(preset:str="mistral-7b", # model whose attention shape to use
     from gqa_nb.executor import run_numpy, run_torch
     from gqa_nb.attention import reference_attention
     p = get_preset(preset); a = p.attn
+    if seq > p.max_context: raise ValueError(f"seq={seq} is longer than {p.name}'s context of {p.max_context} tokens; the demo scales the context down to seq")
+    weights = batch * a.n_heads * seq * seq * 8
+    if weights > 2**31: raise ValueError(f"the demo keeps every attention weight in float64: batch x heads x seq² x 8 bytes = {weights / 2**30:.1f} GiB at seq={seq}, batch={batch}; pick a smaller seq or batch (at most 2 GiB)")
     window = None if a.sliding_window is None else max(1, a.sliding_window * seq // p.max_context)
     cfg = a.replace(causal=True, dropout=0.0, sliding_window=window)
     echo(f"{p.name}: {a.n_heads} query heads share {a.n_kv_heads} KV heads (group {a.group_size}), head_dim {a.head_dim}, "
@@ -243,7 +244,7 @@ def _add_demo(sub):
     p.add_argument('--preset', type=lambda s: _preset_arg(s).name, default='Mistral-7B-v0.1', help='model shape to use (default Mistral-7B-v0.1)')
     p.add_argument('--seq', type=_parse_count, default=256, help='tokens per sequence (default 256)')
     p.add_argument('--batch', type=_parse_count, default=1, help='sequences (default 1)')
-    p.add_argument('--seed', type=int, default=0, help='seed for the random inputs')
+    p.add_argument('--seed', type=lambda s: _parse_count(s, 0), default=0, help='seed for the random inputs (a whole number >= 0; default 0)')
     p.add_argument('--out', default=None, help='the picture to write: a file (PNG unless its suffix names another format matplotlib writes), or a folder to write gqa_demo.png into (default: a fresh folder gqa_nb-demo-<UTC time> in the current directory)')
     p.add_argument('--overwrite', action='store_true', help='replace the PNG if it exists')
     p.set_defaults(func=_demo)
@@ -298,6 +299,13 @@ def _parallel(args) -> int:
         print(f"gqa-nb parallel: error: {e}", file=sys.stderr); return 1
     return 0 if max(errs.values()) <= 1e-12 else 1
 
+def _seconds_arg(s:str) -> float:
+    "A time limit in seconds from the command line: a finite number > 0."
+    try: t = float(s)
+    except ValueError: t = math.nan
+    if not (math.isfinite(t) and t > 0): raise argparse.ArgumentTypeError(f"{s!r} must be a number of seconds > 0")
+    return t
+
 def _add_parallel(sub):
     "Register `gqa-nb parallel`."
     p = sub.add_parser('parallel', help='tensor and context parallel attention on local gloo processes (CPU), '
@@ -310,7 +318,7 @@ def _add_parallel(sub):
     p.add_argument("--head-dim", type=_parse_count, default=16, help="head dimension (default 16)")
     p.add_argument("--seq", type=_parse_count, default=37, help="tokens (default 37)")
     p.add_argument("--window", type=_parse_count, default=None, help="sliding window (default: none, plain causal)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds before the run is stopped (default 60)")
+    p.add_argument("--timeout", type=_seconds_arg, default=60.0, help="seconds before the run is stopped (default 60)")
     p.set_defaults(func=_parallel)
 
 SUBCOMMANDS.append(_add_parallel)
@@ -340,3 +348,6 @@ def _add_paper(sub):
     p.set_defaults(func=_paper)
 
 SUBCOMMANDS.append(_add_paper)
+
+# %% ../nbs/15_cli.ipynb #15c1a001
+if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", None) == "gqa_nb.cli": sys.exit(main())   # python -m gqa_nb.cli: last, once every command is registered

@@ -52,7 +52,7 @@ def _check_call(kwargs:dict, query, key, value, attention_mask):
     if not isinstance(query, torch.Tensor) or not isinstance(key, torch.Tensor) or not isinstance(value, torch.Tensor):
         raise TypeError(f"query, key and value must be torch tensors, got {type(query).__name__}, {type(key).__name__}, {type(value).__name__}")
     if attention_mask is not None and not isinstance(attention_mask, torch.Tensor):
-        raise TypeError(f"attention_mask must be a 4D torch tensor or None, got {type(attention_mask).__name__}; "
+        raise TypeError(f"attention_mask must be a torch tensor (transformers builds it 4D; any shape that broadcasts to (batch, heads, L, S) is taken) or None, got {type(attention_mask).__name__}; "
                         "was the model's mask built for another attn_implementation?")
 
 # %% ../nbs/09_hf.ipynb #0f83b1d5

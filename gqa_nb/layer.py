@@ -14,7 +14,7 @@ from .graph import EinsumGraph, GraphError
 from .builder import build_attention_graph
 from .executor import run_numpy, run_torch, KERNELS
 from .fastpath import fuse_attention
-from .attention import AttentionSpec, _check_mask
+from .attention import AttentionSpec, GraphShelf, _check_mask
 
 # %% auto #0
 __all__ = ['LAYER_PARTS', 'LAYER_GRAPHS', 'rope_tables', 'append_graph', 'build_layer_graph', 'GQAttention', 'config_from_hf']
@@ -126,16 +126,13 @@ def _as_key_padding(m, b:int, s:int, what:str="attention_mask"):
     if isinstance(m, np.ndarray): return m if m.dtype == np.bool_ else m != 0
     return m if m.dtype == torch.bool else m != 0
 
-LAYER_GRAPHS = {}   # (config, strategy, part, attn_mask, key_padding) -> the graph `GQAttention.graph` returns; built once each
+LAYER_GRAPHS = GraphShelf()   # (config, strategy, part, attn_mask, key_padding) -> the graph `GQAttention.graph` returns; built once each
 
 @torch.compiler.assume_constant_result
 def _layer_graph_number(config:GQAConfig, strategy:str, part:str, attn_mask:bool, key_padding:bool) -> int:
-    "The position in `LAYER_GRAPHS` of this variant's graph, built there unless it is there. Under `torch.compile` this runs once, at trace time (a graph built while tracing could not be kept)."
-    key = (config, strategy, part, attn_mask, key_padding)
-    if key not in LAYER_GRAPHS:
-        if len(LAYER_GRAPHS) >= 1024: LAYER_GRAPHS.clear()
-        LAYER_GRAPHS[key] = build_layer_graph(config, part, strategy, attn_mask=attn_mask, key_padding=key_padding)
-    return list(LAYER_GRAPHS).index(key)
+    "The number in `LAYER_GRAPHS` of this variant's graph, built there unless it is there. Under `torch.compile` this runs once, at trace time (a graph built while tracing could not be kept)."
+    return LAYER_GRAPHS.number((config, strategy, part, attn_mask, key_padding),
+                               lambda: build_layer_graph(config, part, strategy, attn_mask=attn_mask, key_padding=key_padding))
 
 class GQAttention(nn.Module):
     "Grouped-query attention layer: q/k/v/o projections, rotary embeddings and attention, all run as one einsum graph."
@@ -156,8 +153,7 @@ class GQAttention(nn.Module):
 
     def graph(self, part:str="layer", *, attn_mask:bool=False, key_padding:bool=False) -> EinsumGraph:
         "The einsum graph this layer runs (see `build_layer_graph`); built once per variant and shared by layers of one config (`.copy()` it to change it)."
-        i = _layer_graph_number(self.config, self.strategy, part, attn_mask, key_padding)   # first: at trace time it may add the graph
-        return list(LAYER_GRAPHS.values())[i]
+        return LAYER_GRAPHS.numbered(_layer_graph_number(self.config, self.strategy, part, attn_mask, key_padding))
 
     @property
     def strategy(self) -> str: "The attention strategy, from `self.spec`."; return self.spec.strategy
