@@ -180,7 +180,8 @@ def cached_graph(**options) -> EinsumGraph:
     return GRAPHS.numbered(_graph_number(**options))
 
 def attention_graph(spec:AttentionSpec=None, # the options; or give them as keywords
-                    **options) -> EinsumGraph:
+                    **options,           # `AttentionSpec`'s fields, when no spec is given
+                   ) -> EinsumGraph:
     "The graph `gqa_attention` runs for `spec` (or `AttentionSpec(**options)`): a copy of the cached one, yours to change."
     if spec is not None and (options or not isinstance(spec, AttentionSpec)):
         raise TypeError(f"pass an AttentionSpec or its fields as keywords, not both; got {type(spec).__name__} and {sorted(options)}")
@@ -251,9 +252,10 @@ def reference_attention(q, k, v, attn_mask=None, is_causal=False, scale=None, ca
 # %% ../nbs/05_attention.ipynb #c5a0b002
 def gqa_attention_backward(q, k, v,          # as `gqa_attention`
                            out, lse, dout,   # the output (B, Hq, L, Ev), its row LSE (B, Hq, L) and the cotangent dLoss/dout
-                           attn_mask=None, is_causal:bool=False, scale:float=None, *,
-                           causal_alignment:str="top_left", window:int=None, softcap:float=None,
-                           sinks=None, block:int=64) -> tuple:
+                           attn_mask=None, is_causal:bool=False, scale:float=None, # as `gqa_attention`
+                           *, causal_alignment:str="top_left", window:int=None, softcap:float=None, sinks=None, # as `gqa_attention`
+                           block:int=64,     # queries per block
+                          ) -> tuple:
     "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's gradients. On torch the gradients are differentiable when the inputs need gradients."
     _check_inputs(q, k, v, attn_mask, out=out, lse=lse, dout=dout)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)

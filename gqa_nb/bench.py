@@ -319,7 +319,8 @@ def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a 
               seed:int=0,           # seed of the random inputs
               pause:float=None,     # seconds before each timed call; default 0.1 (CPU), 0.02 (quick), 0 (CUDA)
               dtype:str="float32",  # "float32" or "bfloat16"
-              log=None) -> dict:    # called with a line of progress, e.g. `print`
+              log=None,             # called with a line of progress, e.g. `print`
+             ) -> dict:
     "Time the implementations on the cases; returns {'meta': {...}, 'records': [{...}, ...]}."
     reps = (5 if quick else 7) if reps is None else reps
     cases, impls = _check_args(quick, device, reps, cases, impls)

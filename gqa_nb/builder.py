@@ -45,7 +45,7 @@ def build_attention_graph(config:GQAConfig,        # heads, head_dim, causal, wi
                           sinks:bool=False,        # a `sinks` input `(Hq,)`: one logit per query head that joins its softmax (GPT-OSS)
                           v_head_dim:int=None,     # value head dim if it differs from `config.head_dim`
                           fold_scale:bool=True,    # multiply Q by the scale instead of the scores
-                          name:str=None):
+                          name:str=None):          # the graph's name (default: from the config and strategy)
     "The attention graph for inputs q `(b, Hq, L, E)`, k `(b, Hkv, S, E)`, v `(b, Hkv, S, Ev)`; output `(b, Hq, L, Ev)`."
     if not isinstance(config, GQAConfig): raise TypeError(f"config must be a GQAConfig, got {type(config).__name__}")
     if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r} is not one of {STRATEGIES}")

@@ -271,7 +271,8 @@ def list_presets() -> list[str]:
     "Names of all model presets, in table order."
     return list(PRESETS)
 
-def get_preset(name:str) -> ModelPreset:
+def get_preset(name:str, # a preset's name, a HuggingFace model id ('meta-llama/Llama-2-70b-hf') or a loose spelling ('llama-2-70b')
+              ) -> ModelPreset:
     "The `ModelPreset` called `name` (case-insensitive, punctuation and HF org prefix ignored); KeyError lists close names."
     if isinstance(name, ModelPreset): return name
     found = _lookup(_norm(name))

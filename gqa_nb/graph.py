@@ -112,7 +112,7 @@ def parse_pattern(pattern:str, node:str="rearrange", new_axes_ok:bool=False):
 # %% ../nbs/01_graph.ipynb #a7bf5e14
 class EinsumGraph:
     "Attention as data: named tensors, ordered nodes, declared inputs and outputs."
-    def __init__(self, name:str="graph"):
+    def __init__(self, name:str="graph"): # shown above its rules
         self.name, self.tensors, self.inputs, self.nodes, self.outputs = name, {}, [], [], []
 
     def __eq__(self, other):

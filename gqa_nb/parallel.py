@@ -294,7 +294,7 @@ class _GatherKV(torch.autograd.Function):
 def allgather_attention(q:torch.Tensor, k:torch.Tensor, v:torch.Tensor, # as `ring_attention`
                         layout:list,          # positions held by each rank
                         *,
-                        is_causal:bool=True, window:int=None, softcap:float=None, scale:float=None,
+                        is_causal:bool=True, window:int=None, softcap:float=None, scale:float=None, # as `ring_attention`
                         traffic:dict=None,    # if given, gets `sent_bytes` and `mha_bytes` added (and `backward_...` by the backward)
                        ) -> torch.Tensor:
     "This rank's rows of attention over the whole sequence, after one all-gather of every rank's K/V (Llama 3 style); differentiable."
@@ -349,7 +349,7 @@ class ShardedKVCache:
                  head_dim:int,               # E
                  *,
                  window:int=None,            # sliding window: keys p-W < j <= p
-                 dtype=torch.float32, device=None):
+                 dtype=torch.float32, device=None): # of the cache
         if not dist.is_initialized(): raise RuntimeError("no process group: call torch.distributed.init_process_group first (or use run_workers)")
         self.rank, self.world, self.window = dist.get_rank(), dist.get_world_size(), window
         self.k = torch.zeros(batch, n_kv_heads, 0, head_dim, dtype=dtype, device=device)
