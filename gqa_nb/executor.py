@@ -260,6 +260,9 @@ def run_numpy(graph:EinsumGraph,  # the graph to run
     "Run `graph` on numpy arrays."
     for n, x in inputs.items():
         if not isinstance(x, np.ndarray): raise TypeError(f"input {n!r} must be a numpy array, got {type(x).__name__}")
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator): raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        if seed is not None: raise ValueError("pass seed or rng, not both: the seed would be ignored")
     rng = rng or np.random.default_rng(seed)
     return run_graph(graph, inputs, training, lambda shape: rng.random(shape))
 

@@ -347,7 +347,8 @@ def check_mask_roles(node:Node, x:Tensor, extra:list, known=("attn_mask", "key_p
 
 def _mask_infer(node, ts):
     x, extra = ts[0], ts[1:]
-    axis_attr(node, x, "q_axis"), axis_attr(node, x, "k_axis")
+    qa, ka = axis_attr(node, x, "q_axis"), axis_attr(node, x, "k_axis")
+    if qa == ka: raise GraphError(f"node {node.output!r}: mask q_axis and k_axis are both {qa!r}; they name the query axis and the key axis of {x.name!r}, two different axes")
     check_causal_attrs(node); check_mask_roles(node, x, extra)
     return same_as_input(node, ts)
 
