@@ -243,7 +243,9 @@ def run_graph(graph:EinsumGraph,     # the graph to run
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
     cx, env, last = Context(graph, xp, training, uniform, kernel), dict(inputs), _last_use(graph)
     for i, node in enumerate(graph.nodes):
-        made = OPS[node.op].run(cx, node, *(env[x] for x in node.inputs))
+        run = OPS[node.op].run
+        if run is None: raise GraphError(f"node {node.output!r}: op {node.op!r} has no implementation to run; register one with register_op({node.op!r}, ..., run=...)")
+        made = run(cx, node, *(env[x] for x in node.inputs))
         names = node_outputs(node)
         env.update(zip(names, made if len(names) > 1 else (made,)))
         for x in node.inputs:

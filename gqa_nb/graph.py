@@ -385,7 +385,10 @@ def register_op(name:str,            # the `Node.op` that selects it, and the sh
                ) -> Op:
     "Add (or replace) op `name` in `OPS` — one record that the graph, the printer, the JSON loader and the executors read."
     if not (isinstance(name, str) and name.isidentifier()): raise GraphError(f"op name {name!r} must be an identifier")
-    if name not in OPS and hasattr(EinsumGraph, name): raise GraphError(f"op name {name!r} is taken by EinsumGraph.{name}; choose another")
+    if name not in OPS and (hasattr(EinsumGraph, name) or name in vars(EinsumGraph())): raise GraphError(f"op name {name!r} is taken by EinsumGraph.{name}; choose another")
+    lo, hi = arity
+    if not (isinstance(lo, int) and lo >= 0 and (hi is None or isinstance(hi, int) and hi >= lo)):
+        raise GraphError(f"op {name!r}: arity={arity!r} must be (fewest, most) inputs with 0 <= fewest <= most (most None: no limit)")
     for what, f in (("infer", infer), ("rule", rule), ("run", run)):
         if f is not None and not callable(f): raise TypeError(f"op {name!r}: {what} must be callable, got {type(f).__name__}")
     OPS[name] = op = Op(name, infer, rule, run or (OPS[name].run if name in OPS else None), doc, tuple(arity), tuple(attrs))
