@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_graph.ipynb #28bd3dbd
 from __future__ import annotations
-import json, math, re, string, sys
+import json, math, numbers, re, string, sys
 from dataclasses import dataclass, field
 from typing import Callable
 from fastcore.basics import patch
@@ -468,13 +468,18 @@ def _repr_markdown_(self:EinsumGraph): return "```\n" + self.rules() + "\n```"
 # %% ../nbs/01_graph.ipynb #4a92f81a
 FORMAT = "gqa_nb.graph/1"
 
+def _json_number(x):
+    "A numpy (or other library's) scalar in a shape or an attribute, as the Python number JSON writes."
+    if isinstance(x, numbers.Number) and hasattr(x, "item"): return x.item()
+    raise GraphError(f"graph JSON: {x!r} ({type(x).__name__}) is not a JSON value; shapes and attributes hold numbers, strings, lists and dicts")
+
 @patch
 def to_json(self:EinsumGraph, indent=None) -> str:
     "Serialise the graph to a JSON string."
     return json.dumps(dict(format=FORMAT, name=self.name,
         inputs=[dict(name=i, axes=self.tensors[i].axes, shape=list(self.tensors[i].shape), dtype=self.tensors[i].dtype) for i in self.inputs],
         nodes=[dict(op=n.op, inputs=list(n.inputs), output=n.output, attrs=n.attrs) for n in self.nodes],
-        outputs=self.outputs), indent=indent, ensure_ascii=False)
+        outputs=self.outputs), indent=indent, ensure_ascii=False, default=_json_number)
 
 def _expect(cond, msg):
     if not cond: raise GraphError(f"graph JSON: {msg}")
