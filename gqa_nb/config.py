@@ -512,6 +512,7 @@ def device_kv_plan(preset_or_config, # a `ModelPreset`, a preset name, or a `GQA
     cp = check_int('cp', cp, err=ValueError)
     plan = head_plan(cfg.n_heads, cfg.n_kv_heads, tp, name="tp")
     tokens = -(-check_int('context', context, err=ValueError) // cp)
+    if cp > context: raise ValueError(f"cp={cp} is more than the context of {context} tokens: some devices would hold no token; use at most cp={context}")
     per_head = kv_cache_bytes(cfg.replace(n_kv_heads=1), tokens, batch, dtype, n_layers=layers)  # one KV head, one device's tokens
     one = kv_cache_bytes(cfg, context, batch, dtype, n_layers=layers)
     return DeviceKVPlan(name, plan.world, cp, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, layers, int(context), int(batch), dtype_name(dtype),
