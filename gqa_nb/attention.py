@@ -205,7 +205,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   return_lse:bool=False,   # also return the rows' log-sum-exp (B, Hq, L)
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX; appendix 17)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX and for short float32 decoding steps; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask)
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
@@ -221,6 +221,10 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
     g = cached_graph(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal_alignment if (is_causal or window is not None) else None,
                      window=window, softcap=softcap, scale=scale, dropout_p=dropout_p, strategy=strategy, has_mask=attn_mask is not None,
                      has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
+    if (use_torch and kernel == "auto" and strategy == "grouped" and fused and window is None and softcap is None and sinks is None and dropout_p == 0
+            and not (return_lse or return_weights) and (attn_mask is None or attn_mask.dtype in (torch.bool, q.dtype)) and flex.sdpa_decodes(q, k, v, attn_mask)):
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=scale, enable_gqa=True,   # a short decoding step (appendix 17)
+                                                                is_causal=is_causal and causal_alignment == "top_left")
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
     training = dropout_p > 0
     out = run_torch(g, inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=training, rng=generator)

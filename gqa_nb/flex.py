@@ -10,7 +10,8 @@ from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_name
 from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, _mapped
 
 # %% auto #0
-__all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles', 'auto_kernel', 'use_sdpa']
+__all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_DECODE_KV_BYTES', 'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles',
+           'auto_kernel', 'use_sdpa', 'sdpa_decodes']
 
 # %% ../nbs/17_flex.ipynb #7cbaa5e0
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
@@ -139,3 +140,11 @@ def _fused_sdpa(cx, node, q, k, v, *masks):
     return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
 
 FUSED_LOWERINGS["sdpa"] = (use_sdpa, _fused_sdpa)
+
+# %% ../nbs/17_flex.ipynb #e5d0a011
+SDPA_DECODE_KV_BYTES = 4 * 2**20   # kernel="auto": a float32 decoding step on the CPU whose K holds at most this many bytes runs on SDPA's kernel
+
+def sdpa_decodes(q, k, *more) -> bool:
+    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its sizes? One query row per head (a decoding step), float32 on the CPU, no gradient wanted of q, k or `more`, and a K of at most `SDPA_DECODE_KV_BYTES`. (Whether SDPA can say the call's options is the caller's test.)"
+    if q.shape[-2] != 1 or q.device.type != "cpu" or q.dtype != torch.float32 or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES: return False
+    return not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (q, k, *more)))
