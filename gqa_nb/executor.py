@@ -232,6 +232,11 @@ def _last_use(graph):
         for x in n.inputs: last[x] = i
     return last
 
+def _check_made(node, t, x):
+    "Raise unless array `x`, made by `node`, fits the shape its rule gave `t` (`None`: any size; a mask or bool tensor may hold 1 where it broadcasts)."
+    fits = len(x.shape) == len(t.axes) and all(w is None or g == w or (g == 1 and t.dtype in ("mask", "bool")) for w, g in zip(t.shape, x.shape))
+    if not fits: raise GraphError(f"node {node.output!r} ({node.op}) made {t.name!r} of shape {tuple(x.shape)}, but its shape rule gives axes {t.axes!r} of sizes {tuple(t.shape)} (None: any)")
+
 def run_graph(graph:EinsumGraph,     # the graph to run
               inputs:dict,           # {input name: array}, all from one array library
               training:bool=False,   # apply dropout
@@ -247,7 +252,9 @@ def run_graph(graph:EinsumGraph,     # the graph to run
         if run is None: raise GraphError(f"node {node.output!r}: op {node.op!r} has no implementation to run; register one with register_op({node.op!r}, ..., run=...)")
         made = run(cx, node, *(env[x] for x in node.inputs))
         names = node_outputs(node)
-        env.update(zip(names, made if len(names) > 1 else (made,)))
+        made = made if len(names) > 1 else (made,)
+        for name, x in zip(names, made): _check_made(node, graph.tensors[name], x)
+        env.update(zip(names, made))
         for x in node.inputs:
             if last[x] == i and x not in graph.outputs: del env[x]
     outs = tuple(env[o] for o in graph.outputs)
