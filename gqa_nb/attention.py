@@ -142,9 +142,10 @@ class GraphShelf:
     def number(self, key, build) -> int:
         "The number of `key`'s graph; `build()` makes it the first time (all are dropped first if `limit` are kept)."
         if key not in self._numbers:
+            graph = build()                                   # first: a build that fails leaves no entry behind
             if len(self._numbers) >= self.limit: self.clear()
+            setattr(self, f"g{self._next}", graph)
             self._numbers[key], self._next = self._next, self._next + 1
-            setattr(self, f"g{self._numbers[key]}", build())
         return self._numbers[key]
     def numbered(self, n:int) -> EinsumGraph: return getattr(self, f"g{n}")
     def __getitem__(self, key) -> EinsumGraph: return self.numbered(self._numbers[key])
@@ -205,7 +206,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   return_lse:bool=False,   # also return the rows' log-sum-exp (B, Hq, L)
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX and for short float32 decoding steps; appendix 17)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX and for short float32 decoding steps that see every key; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask)
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
@@ -222,9 +223,8 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                      window=window, softcap=softcap, scale=scale, dropout_p=dropout_p, strategy=strategy, has_mask=attn_mask is not None,
                      has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
     if (use_torch and kernel == "auto" and strategy == "grouped" and fused and window is None and softcap is None and sinks is None and dropout_p == 0
-            and not (return_lse or return_weights) and (attn_mask is None or attn_mask.dtype in (torch.bool, q.dtype)) and flex.sdpa_decodes(q, k, v, attn_mask)):
-        return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=scale, enable_gqa=True,   # a short decoding step (appendix 17)
-                                                                is_causal=is_causal and causal_alignment == "top_left")
+            and not (return_lse or return_weights) and attn_mask is None and not (is_causal and causal_alignment == "top_left") and flex.sdpa_decodes(q, k, v)):
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=False, scale=None if scale is None else float(scale), enable_gqa=True)   # a short decoding step that sees every key (appendix 17)
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
     training = dropout_p > 0
     out = run_torch(g, inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=training, rng=generator)

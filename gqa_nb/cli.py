@@ -300,10 +300,10 @@ def _parallel(args) -> int:
     return 0 if max(errs.values()) <= 1e-12 else 1
 
 def _seconds_arg(s:str) -> float:
-    "A time limit in seconds from the command line: a finite number > 0."
+    "A time limit in seconds from the command line: a number > 0 and at most a day."
     try: t = float(s)
     except ValueError: t = math.nan
-    if not (math.isfinite(t) and t > 0): raise argparse.ArgumentTypeError(f"{s!r} must be a number of seconds > 0")
+    if not 0 < t <= 86400: raise argparse.ArgumentTypeError(f"{s!r} must be a number of seconds > 0 and at most 86400 (a day)")
     return t
 
 def _add_parallel(sub):

@@ -144,7 +144,8 @@ FUSED_LOWERINGS["sdpa"] = (use_sdpa, _fused_sdpa)
 # %% ../nbs/17_flex.ipynb #e5d0a011
 SDPA_DECODE_KV_BYTES = 4 * 2**20   # kernel="auto": a float32 decoding step on the CPU whose K holds at most this many bytes runs on SDPA's kernel
 
-def sdpa_decodes(q, k, *more) -> bool:
-    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its sizes? One query row per head (a decoding step), float32 on the CPU, no gradient wanted of q, k or `more`, and a K of at most `SDPA_DECODE_KV_BYTES`. (Whether SDPA can say the call's options is the caller's test.)"
-    if q.shape[-2] != 1 or q.device.type != "cpu" or q.dtype != torch.float32 or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES: return False
-    return not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (q, k, *more)))
+def sdpa_decodes(q, k, v) -> bool:
+    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 on the CPU, no gradient wanted, and a K of at most `SDPA_DECODE_KV_BYTES`. (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
+    if q.shape[-2] != 1 or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES: return False
+    if any(t.device.type != "cpu" or t.dtype != torch.float32 for t in (q, k, v)): return False
+    return not (torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v)))
