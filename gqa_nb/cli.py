@@ -120,7 +120,7 @@ def main(argv:list[str]|None=None, # arguments without the program name; default
         with contextlib.suppress(OSError, ValueError): os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # (the flush at exit would fail again)
         return 1
     except (KeyError, ValueError, OSError) as e:  # GQAConfigError is a ValueError; OSError: a file we will not (or cannot) write
-        print(f"{parser.prog}: error: {_error_line(e)}", file=sys.stderr)
+        print(f"{parser.prog} {args.command}: error: {_error_line(e)}", file=sys.stderr)   # as argparse names a command's bad option
         return 2
 
 # %% ../nbs/15_cli.ipynb #ab215561
