@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['PRESETS', 'DTYPE_BYTES', 'GQAConfigError', 'check_int', 'check_real', 'kind_label', 'check_bool', 'argument_lines',
            'document_arguments', 'GQAConfig', 'ModelPreset', 'list_presets', 'get_preset', 'dtype_name',
-           'kv_cache_bytes', 'fmt_bytes', 'KVCachePlan', 'kv_cache_plan', 'preset_rows', 'format_table', 'preset_table',
-           'plot_kv_cache', 'HeadPlan', 'valid_tp_sizes', 'head_plan', 'DeviceKVPlan', 'device_kv_plan',
+           'kv_cache_bytes', 'counted', 'fmt_bytes', 'KVCachePlan', 'kv_cache_plan', 'preset_rows', 'format_table',
+           'preset_table', 'plot_kv_cache', 'HeadPlan', 'valid_tp_sizes', 'head_plan', 'DeviceKVPlan', 'device_kv_plan',
            'results_files']
 
 # %% ../nbs/13_config.ipynb #40dd8ddc
@@ -316,6 +316,10 @@ def kv_cache_bytes(preset_or_config, # a `ModelPreset`, a preset name, or a `GQA
     return 2 * layers * batch * cfg.n_kv_heads * cfg.head_dim * context * DTYPE_BYTES[dtype_name(dtype)]
 
 # %% ../nbs/13_config.ipynb #079db6de
+def counted(n:int, word:str) -> str:
+    "`n` and `word`, plural unless `n` is 1: '1 layer', '80 layers', '1,024 tokens'."
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
 def fmt_bytes(n:int) -> str:
     "`n` bytes in binary units with two decimals: 1342177280 -> '1.25 GiB'."
     units = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB')
@@ -341,8 +345,8 @@ class KVCachePlan:
     def lines(self) -> list[str]:
         "The plan as aligned text lines (what `gqa-nb kv` prints)."
         b = lambda n: f"{fmt_bytes(n):>12}  ({n:,} bytes)"
-        out = [f"{self.name}: {kind_label(self.n_heads, self.n_kv_heads)}, {self.n_heads} query heads, {self.n_kv_heads} KV heads, head_dim {self.head_dim}, {self.n_layers} layers",
-               f"context {self.context:,} tokens x batch {self.batch}, {self.dtype} ({DTYPE_BYTES[self.dtype]} bytes/element)",
+        out = [f"{self.name}: {kind_label(self.n_heads, self.n_kv_heads)}, {counted(self.n_heads, 'query head')}, {counted(self.n_kv_heads, 'KV head')}, head_dim {self.head_dim}, {counted(self.n_layers, 'layer')}",
+               f"context {self.context:,} tokens x batch {self.batch}, {self.dtype} ({counted(DTYPE_BYTES[self.dtype], 'byte')}/element)",
                f"KV cache (GQA)       {b(self.gqa_bytes)}",
                f"MHA equivalent       {b(self.mha_bytes)}",
                f"saving               {b(self.saved_bytes)}  {self.saving_ratio:.1%} less, {self.reduction:g}x smaller",
@@ -445,9 +449,9 @@ class HeadPlan:
         "One line per rank, after a summary line."
         span = lambda r: f"{r.start}" if len(r) == 1 else f"{r.start}-{r.stop - 1}"
         rep = f"each KV head on {self.replicas} ranks" if self.replicas > 1 else "KV heads split, none replicated"
-        return ([f"{self.n_heads} query heads, {self.n_kv_heads} KV heads on {self.world} ranks: {self.q_per_rank} query heads "
-                 f"and {self.kv_per_rank} KV head{'s' if self.kv_per_rank > 1 else ''} per rank; {rep}"]
-                + [f"rank {r}: query heads {span(self.q_heads(r))}, KV head{'s' if self.kv_per_rank > 1 else ''} {span(self.kv_heads(r))}" for r in range(self.world)])
+        return ([f"{counted(self.n_heads, 'query head')}, {counted(self.n_kv_heads, 'KV head')} on {counted(self.world, 'rank')}: {counted(self.q_per_rank, 'query head')} "
+                 f"and {counted(self.kv_per_rank, 'KV head')} per rank; {rep}"]
+                + [f"rank {r}: query head{'s' if self.q_per_rank > 1 else ''} {span(self.q_heads(r))}, KV head{'s' if self.kv_per_rank > 1 else ''} {span(self.kv_heads(r))}" for r in range(self.world)])
     def __str__(self): return '\n'.join(self.lines())
     def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
 
@@ -487,10 +491,10 @@ class DeviceKVPlan:
     def lines(self) -> list[str]:
         "The plan as aligned text lines (what `gqa-nb kv --tp --cp` prints)."
         b = lambda n: f"{fmt_bytes(n):>12}  ({n:,} bytes)"
-        kv = f"{self.kv_heads_per_device} KV head{'s' if self.kv_heads_per_device > 1 else ''}"
+        kv = counted(self.kv_heads_per_device, 'KV head')
         rep = (f"each KV head on {self.replicas} devices ({self.tp} > {self.n_kv_heads} KV heads)" if self.replicas > 1 else "KV heads split, none replicated")
         return [f"{self.name} on {self.tp * self.cp} devices: tensor parallel {self.tp} x context parallel {self.cp}",
-                f"per device: {self.q_heads_per_device} query heads, {kv}; {rep}",
+                f"per device: {counted(self.q_heads_per_device, 'query head')}, {kv}; {rep}",
                 f"per device: {self.tokens_per_device:,} of {self.context:,} tokens x batch {self.batch}, {self.dtype}",
                 f"KV cache per device  {b(self.bytes_per_device)}",
                 f"MHA per device       {b(self.mha_bytes_per_device)}  ({self.mha_bytes_per_device / self.bytes_per_device:g}x)",
