@@ -14,7 +14,7 @@ from .graph import EinsumGraph, GraphError
 from .builder import build_attention_graph
 from .executor import run_numpy, run_torch, KERNELS
 from .fastpath import fuse_attention
-from .attention import AttentionSpec, GraphShelf, _check_mask
+from .attention import AttentionSpec, GraphShelf, _check_mask, _autocast
 
 # %% auto #0
 __all__ = ['LAYER_PARTS', 'LAYER_GRAPHS', 'rope_tables', 'append_graph', 'build_layer_graph', 'GQAttention', 'config_from_hf']
@@ -189,6 +189,10 @@ def _rope_inputs(self:GQAttention, positions, dtype, numpy:bool=False) -> dict:
     return dict(cos=cos.numpy(), sin=sin.numpy()) if numpy else dict(cos=cos, sin=sin)
 
 # %% ../nbs/07_layer.ipynb #1deae000
+def _autocast_joins(dev:str, *dtypes) -> bool:
+    "Does `torch.autocast` on `dev` cast arrays of these floating dtypes to one dtype (float64 is left alone, as autocast leaves it)?"
+    return torch.amp.is_autocast_available(dev) and torch.is_autocast_enabled(dev) and torch.float64 not in dtypes
+
 @patch
 def _check_x(self:GQAttention, x, kind="tensor"):
     if x.ndim != 3 or x.shape[-1] != self.config.d_model:
@@ -196,7 +200,8 @@ def _check_x(self:GQAttention, x, kind="tensor"):
     if kind == "tensor":
         wd = self.q_proj.weight.dtype
         if not x.is_floating_point(): raise TypeError(f"x has dtype {x.dtype}; the layer takes floating point hidden states, as its weights ({wd})")
-        if x.dtype != wd: raise TypeError(f"x has dtype {x.dtype} but the layer's weights are {wd}; convert one (e.g. layer.to({x.dtype}) or x.to({wd}))")
+        if x.dtype != wd and not _autocast_joins(x.device.type, x.dtype, wd):
+            raise TypeError(f"x has dtype {x.dtype} but the layer's weights are {wd}; convert one (e.g. layer.to({x.dtype}) or x.to({wd})), or run under torch.autocast")
 
 @patch
 def _mask_inputs(self:GQAttention, attention_mask, b, s):
@@ -222,6 +227,7 @@ def forward(self:GQAttention,
     flags, masks = self._mask_inputs(attention_mask, b, s)
     pos = self._positions(position_ids, b, s, x.device)
     inputs = dict(x=x, **self._weights(), **self._rope_inputs(pos, x.dtype), **masks)
+    inputs = dict(zip(inputs, _autocast(*inputs.values())))   # under torch.autocast: x, the weights and a float mask in its dtype, as nn.Linear and SDPA take them
     return run_torch(self.graph("layer", **flags), inputs, training=self.training, kernel=self.kernel)
 
 @patch
