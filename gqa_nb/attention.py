@@ -14,7 +14,7 @@ from .graph import ALIGNMENTS, EinsumGraph
 from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
 from .graph import replace_nodes
-from .fastpath import fuse_attention, run_vjp
+from .fastpath import fuse_attention, run_vjp, autocast_dtype
 from . import flex   # registers FlexAttention and SDPA as lowerings of the fused op (kernel="flex", "sdpa"; appendix 17)
 
 # %% auto #0
@@ -58,9 +58,8 @@ def _check_inputs(q, k, v, attn_mask, **more) -> bool:
 
 def _autocast(*arrays):
     "Under `torch.autocast` on q's device, what SDPA (on autocast's lower-precision list) does to its inputs: q, k, v, a float mask (and the sinks) cast to the autocast dtype, float64 and bool left alone; otherwise unchanged."
-    dev = arrays[0].device.type
-    if not (torch.amp.is_autocast_available(dev) and torch.is_autocast_enabled(dev)): return arrays   # (no autocast on 'meta': shapes only)
-    dt = torch.get_autocast_dtype(dev)
+    dt = autocast_dtype(arrays[0].device.type)
+    if dt is None: return arrays
     return tuple(x if x is None or not x.is_floating_point() or x.dtype in (dt, torch.float64) else x.to(dt) for x in arrays)
 
 def _check_run_options(kernel, generator, sinks, Hq:int, use_torch:bool):

@@ -16,8 +16,8 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS',
            'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles', 'key_chunks', 'AttentionProblem',
-           'flash_forward', 'flash_backward', 'blocked_attention', 'fused_attention_lowering', 'run_vjp',
-           'fuse_attention', 'merge_partials']
+           'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention', 'fused_attention_lowering',
+           'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -518,9 +518,14 @@ def _mapped(*arrays) -> bool:
     is_batched = getattr(torch._C._functorch, "is_batchedtensor", None)      # (no public test in torch 2.13)
     return is_batched is not None and any(is_batched(t) for t in arrays)
 
+def autocast_dtype(device_type:str):
+    "The dtype `torch.autocast` casts to on this device type, or None where it is off (or unavailable, as on 'meta')."
+    on = torch is not None and torch.amp.is_autocast_available(device_type) and torch.is_autocast_enabled(device_type)
+    return torch.get_autocast_dtype(device_type) if on else None
+
 def _autocasting(xp, x) -> bool:
     "Is `torch.autocast` on for `x`'s device? The blocked loop then turns it off: it picks its own accumulation dtype, where autocast would round its float32 tiles to bfloat16 in every product (and mix dtypes in the backward's `baddbmm_`)."
-    return is_torch_namespace(xp) and torch.amp.is_autocast_available(x.device.type) and torch.is_autocast_enabled(x.device.type)
+    return is_torch_namespace(xp) and autocast_dtype(x.device.type) is not None
 
 def blocked_attention(cx, node, q, k, v, *extra):
     "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`."

@@ -13,7 +13,7 @@ from .config import GQAConfig, check_int
 from .graph import EinsumGraph, GraphError
 from .builder import build_attention_graph
 from .executor import run_numpy, run_torch, KERNELS
-from .fastpath import fuse_attention
+from .fastpath import fuse_attention, autocast_dtype
 from .attention import AttentionSpec, GraphShelf, _check_mask, _autocast
 
 # %% auto #0
@@ -189,10 +189,6 @@ def _rope_inputs(self:GQAttention, positions, dtype, numpy:bool=False) -> dict:
     return dict(cos=cos.numpy(), sin=sin.numpy()) if numpy else dict(cos=cos, sin=sin)
 
 # %% ../nbs/07_layer.ipynb #1deae000
-def _autocast_joins(dev:str, *dtypes) -> bool:
-    "Does `torch.autocast` on `dev` cast arrays of these floating dtypes to one dtype (float64 is left alone, as autocast leaves it)?"
-    return torch.amp.is_autocast_available(dev) and torch.is_autocast_enabled(dev) and torch.float64 not in dtypes
-
 @patch
 def _check_x(self:GQAttention, x, kind="tensor"):
     if x.ndim != 3 or x.shape[-1] != self.config.d_model:
@@ -200,7 +196,7 @@ def _check_x(self:GQAttention, x, kind="tensor"):
     if kind == "tensor":
         wd = self.q_proj.weight.dtype
         if not x.is_floating_point(): raise TypeError(f"x has dtype {x.dtype}; the layer takes floating point hidden states, as its weights ({wd})")
-        if x.dtype != wd and not _autocast_joins(x.device.type, x.dtype, wd):
+        if x.dtype != wd and (autocast_dtype(x.device.type) is None or torch.float64 in (x.dtype, wd)):   # autocast casts both, but float64
             raise TypeError(f"x has dtype {x.dtype} but the layer's weights are {wd}; convert one (e.g. layer.to({x.dtype}) or x.to({wd})), or run under torch.autocast")
 
 @patch
