@@ -57,7 +57,7 @@ def _check_inputs(q, k, v, attn_mask, **more) -> bool:
     return use_torch
 
 def _autocast(*arrays):
-    "Under `torch.autocast` on q's device, what SDPA (on autocast's lower-precision list) does to its inputs: q, k, v, a float mask (and the sinks) cast to the autocast dtype, float64 and bool left alone; otherwise unchanged."
+    "Under `torch.autocast` on the first array's device, what it does to the inputs of an op on its lower-precision list (SDPA, `nn.Linear`): floating arrays (q, k, v, a float mask, sinks; a layer's x and weights) cast to the autocast dtype, float64, bool and None left alone; otherwise unchanged."
     dt = autocast_dtype(arrays[0].device.type)
     if dt is None: return arrays
     return tuple(x if x is None or not x.is_floating_point() or x.dtype in (dt, torch.float64) else x.to(dt) for x in arrays)
