@@ -175,9 +175,20 @@ def _graph_number(**options) -> int:
     spec = _spec_of(options)
     return GRAPHS.number(spec, spec.build)
 
+def _static_size(n):
+    "A size as a Python int. Outside `torch.compile` it is one; in traced code a size that has changed between calls is symbolic, and `assume_constant_result` takes no symbolic argument: a binary search of comparisons guards the compiled code to the size's value (one more compile per new value, as with static shapes)."
+    if n is None or not torch.compiler.is_compiling(): return n
+    low, high = 0, 1 << 62
+    while low < high:
+        middle = (low + high) // 2
+        if n <= middle: high = middle
+        else: low = middle + 1
+    return low
+
 def cached_graph(**options) -> EinsumGraph:
     "The graph of `AttentionSpec(**options)`, from `GRAPHS` (built there once): what `gqa_attention` runs."
-    return GRAPHS.numbered(_graph_number(**options))
+    sizes = {name: _static_size(options[name]) for name in ("n_heads", "n_kv_heads", "head_dim", "v_head_dim") if name in options}
+    return GRAPHS.numbered(_graph_number(**{**options, **sizes}))
 
 def attention_graph(spec:AttentionSpec=None, # the options; or give them as keywords
                     **options,           # `AttentionSpec`'s fields, when no spec is given
