@@ -1,4 +1,4 @@
-"Fail when a notebook code cell that shows something (a print, a plot, a display, or a last line that is a value) is stored without its output. Usage: python .ci/check_outputs.py [nbs dir]"
+"Fail when a notebook code cell that shows something (a print, a plot, a display, or a last line that is a value) is stored without its output, or stores a value its last line no longer gives (edited after it ran). Usage: python .ci/check_outputs.py [nbs dir]"
 import ast, json, re, sys
 from pathlib import Path
 
@@ -15,14 +15,24 @@ def shows_something(src: str) -> bool:
     if isinstance(v, ast.Call): return isinstance(v.func, ast.Attribute) and v.func.attr not in SIDE_EFFECTS
     return not isinstance(v, ast.Constant)
 
+def ends_in_value(src: str) -> bool:
+    "Does the cell's last line give a value that Jupyter shows (an expression, no trailing semicolon)?"
+    try: body = ast.parse(src).body
+    except SyntaxError: return True
+    if not body or not isinstance(body[-1], ast.Expr) or src.rstrip().endswith(";"): return False
+    f = getattr(body[-1].value, "func", None)   # fastcore's test_* and the side-effect calls return None
+    return not (isinstance(f, ast.Name) and f.id.startswith("test_") or isinstance(f, ast.Attribute) and f.attr in SIDE_EFFECTS)
+
 missing = []
 for nb in sorted(Path(sys.argv[1] if len(sys.argv) > 1 else "nbs").glob("*.ipynb")):
     for i, c in enumerate(json.loads(nb.read_text())["cells"]):
         src = "".join(c.get("source", []))
         if c["cell_type"] != "code" or re.search(r"^#\|\s*(export|exporti|hide|eval:\s*false)\b", src, re.M): continue
         if shows_something(src) and not c.get("outputs"): missing.append(f"{nb.name} cell {i}: {src.strip().splitlines()[-1][:80]}")
+        if any(o["output_type"] == "execute_result" for o in c.get("outputs", [])) and not ends_in_value(src):
+            missing.append(f"{nb.name} cell {i}: stores a value, but its last line gives none: {src.strip().splitlines()[-1][:80]}")
 if missing:
-    print(f"{len(missing)} notebook cell(s) show something but are stored without output (execute the notebook, nbdev_clean, commit):")
+    print(f"{len(missing)} notebook cell(s) stored with outputs that running them would not give (execute the notebook, nbdev_clean, commit):")
     print("\n".join("  " + m for m in missing))
     sys.exit(1)
 print("every notebook cell that shows something has its output stored")

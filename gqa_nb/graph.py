@@ -535,20 +535,20 @@ def _fmt(shape): return "(" + ", ".join("?" if s is None else str(s) for s in sh
 def bind(self:EinsumGraph, shapes:dict) -> dict:
     "Check the shapes of the actual inputs (`{name: shape}`) against the declarations; return the letter sizes."
     self.check_input_names(shapes)
-    sizes, first = {}, {}
+    sizes, first, units = {}, {}, set()
     for name in self.inputs:
         t, shp = self.tensors[name], tuple(shapes[name])
         if len(shp) != len(t.axes):
             raise GraphError(f"input {name!r}: expected {len(t.axes)} axes {t.axes!r} {_fmt(t.shape)}, got shape {tuple(shp)}")
         for a, want, got in zip(t.axes, t.shape, shp):
-            broadcast = t.dtype == "mask" or t.dtype == "bool"
+            broadcast = t.dtype == "mask" or t.dtype == "bool" or want == 1   # masks may hold 1 anywhere; a size declared 1 broadcasts
             if want is not None and got != want and not (broadcast and got == 1):
                 raise GraphError(f"input {name!r}: axis {a!r} has size {got}, expected {want} (shape {_fmt(t.shape)}, got {tuple(shp)})")
-            if broadcast and got == 1: continue
+            if broadcast and got == 1: units.add(a); continue
             if a in sizes and sizes[a] != got:
                 raise GraphError(f"input {name!r}: axis {a!r} has size {got} but {first[a]!r} has {sizes[a]} on that axis")
             sizes.setdefault(a, got); first.setdefault(a, name)
-    return sizes
+    return {**{a: 1 for a in units}, **sizes}   # an axis no input gives a larger size has size 1
 
 # %% ../nbs/01_graph.ipynb #6f29e061
 _LAYOUT_PLANS = {}   # (op, pattern, sizes, input shape) -> plan: an executor asks on every call, a decode loop with the same shapes each step
