@@ -135,8 +135,10 @@ def _rotate_half(xp, x, ax:int):
 
 @implements("rope")
 def _rope(cx, node, x, cos, sin):
-    xp, ax = cx.xp, input_axes(cx, node)
-    return x * align_to(xp, cos, input_axes(cx, node, 1), ax) + _rotate_half(xp, x, ax.index(node.attrs["axis"])) * align_to(xp, sin, input_axes(cx, node, 2), ax)
+    xp, ax, a = cx.xp, input_axes(cx, node), node.attrs["axis"]
+    if x.shape[ax.index(a)] % 2:   # the shape rule checks a size known when the graph is built; this one came at run time
+        raise GraphError(f"node {node.output!r}: rope axis {a!r} has odd size {x.shape[ax.index(a)]}; rotate_half needs an even size")
+    return x * align_to(xp, cos, input_axes(cx, node, 1), ax) + _rotate_half(xp, x, ax.index(a)) * align_to(xp, sin, input_axes(cx, node, 2), ax)
 
 # %% ../nbs/03_executor.ipynb #b16f8bbe
 def apply_masks(xp, s, axes:str, masks, mask_axes) -> object:

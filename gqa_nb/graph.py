@@ -165,7 +165,9 @@ def append(self:EinsumGraph, op:str, inputs, output:str, **attrs):
 
 @patch
 def output(self:EinsumGraph, *names):
-    "Declare the graph's outputs (once, while building it)."
+    "Declare the graph's outputs (once, while building it): one or more tensor names, each once."
+    if not names: raise GraphError(f"graph {self.name!r}: output() needs at least one tensor name")
+    if len(set(names)) < len(names): raise GraphError(f"graph {self.name!r}: outputs {list(names)} name a tensor twice")
     for n in names:
         if n not in self.tensors: raise GraphError(f"output {n!r} is not a tensor of graph {self.name!r}")
     self.outputs = list(names)
@@ -476,6 +478,7 @@ def _json_number(x):
 @patch
 def to_json(self:EinsumGraph, indent=None) -> str:
     "Serialise the graph to a JSON string."
+    if not self.outputs: raise GraphError(f"graph {self.name!r} has no outputs to save; declare them with output(...)")
     return json.dumps(dict(format=FORMAT, name=self.name,
         inputs=[dict(name=i, axes=self.tensors[i].axes, shape=list(self.tensors[i].shape), dtype=self.tensors[i].dtype) for i in self.inputs],
         nodes=[dict(op=n.op, inputs=list(n.inputs), output=n.output, attrs=n.attrs) for n in self.nodes],
