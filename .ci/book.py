@@ -172,6 +172,14 @@ def directives(source):
     return found, '\n'.join(lines).rstrip()
 
 
+QUARTO_LINK = re.compile(r'\[([^\]]*)\]\(([^)\s]+)\)\{((?:\s*[\w-]+="[^"]*")+)\s*\}')
+
+
+def quarto_links(md):
+    """Quarto's link attributes (`[source](url){target="_blank" style="..."}`, as show_doc writes them) as an HTML link."""
+    return QUARTO_LINK.sub(lambda m: f'<a href="{html.escape(m.group(2))}" {m.group(3).strip()}>{m.group(1)}</a>', md)
+
+
 def apply_directives(nb):
     "What nbdev shows of a notebook: hidden cells out, directive lines out, echo/output switches applied."
     kept = []
@@ -180,6 +188,8 @@ def apply_directives(nb):
         if cell.cell_type == 'code':
             found, cell.source = directives(cell.source)
             if 'hide' in found or found.get('include') == 'false': continue
+            for out in cell.get('outputs', []):
+                if 'text/markdown' in out.get('data', {}): out['data']['text/markdown'] = quarto_links(out['data']['text/markdown'])
             if found.get('output') == 'false': cell.outputs = []
             if found.get('echo') == 'false': cell.metadata['transient'] = {'remove_source': True}
             if not cell.source and not cell.outputs: continue

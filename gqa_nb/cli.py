@@ -9,7 +9,7 @@ __all__ = ['SUBCOMMANDS', 'BENCH_CASES', 'BENCH_IMPLS', 'make_parser', 'main', '
 import argparse, contextlib, dataclasses, json, math, os, sys
 from pathlib import Path
 from . import __version__
-from .config import DTYPE_BYTES, dtype_name, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table, results_files
+from .config import DTYPE_BYTES, counted, dtype_name, device_kv_plan, get_preset, kv_cache_plan, list_presets, preset_table, results_files
 
 # %% ../nbs/15_cli.ipynb #485dfcf0
 class _OneLineParser(argparse.ArgumentParser):
@@ -158,9 +158,9 @@ def run_demo(preset:str="mistral-7b", # model whose attention shape to use
     if weights > 2**31: raise ValueError(f"the demo keeps every attention weight in float64: batch x heads x seq² x 8 bytes = {weights / 2**30:.1f} GiB at seq={seq}, batch={batch}; pick a smaller seq or batch (at most 2 GiB)")
     window = None if a.sliding_window is None else max(1, a.sliding_window * seq // p.max_context)
     cfg = a.replace(causal=True, dropout=0.0, sliding_window=window)
-    echo(f"{p.name}: {a.n_heads} query heads share {a.n_kv_heads} KV heads (group {a.group_size}), head_dim {a.head_dim}, "
+    echo(f"{p.name}: {a.n_heads} query heads share {counted(a.n_kv_heads, 'KV head')} (group {a.group_size}), head_dim {a.head_dim}, "
          f"scale {cfg.scale:.4g}" + (f", softcap {cfg.softcap:g}" if cfg.softcap else ""))
-    echo(f"context scaled down to {seq} tokens x batch {batch}"
+    echo(f"context scaled down to {counted(seq, 'token')} x batch {batch}"
          + (f"; sliding window {a.sliding_window} of {p.max_context} scaled to {window}" if window else "") + "\n")
     torch.exp(torch.zeros(100_000, dtype=torch.float64))   # torch 2.13's first large float64 exp in a process ran at 3e-9 relative error in 2 of 40 fresh processes on a 2-core Intel Xeon (none after one such call): called once before the comparison
     g = build_attention_graph(cfg)

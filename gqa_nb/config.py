@@ -51,7 +51,7 @@ def check_bool(field:str, v, err=GQAConfigError) -> bool:
 
 # %% ../nbs/13_config.ipynb #d0c5a002
 def argument_lines(f) -> list:
-    "`f`'s commented arguments as docstring lines, `name: comment`; arguments without a comment join the next one's line."
+    "`f`'s commented arguments as docstring lines, `name: comment`; arguments without a comment join the next one's line (after the last comment, the signature alone shows them)."
     from fastcore.docments import docments
     lines, waiting = [], []
     for name, doc in docments(f).items():
@@ -61,17 +61,25 @@ def argument_lines(f) -> list:
             continue
         waiting.append(name)
         if doc: lines.append(f"{', '.join(waiting)}: {doc}"); waiting = []
-    return lines + ([", ".join(waiting)] if waiting else [])
+    return lines
+
+def _append_arguments(f):
+    "Append `f`'s argument comments to its docstring, once."
+    if "\nArguments:\n" in (f.__doc__ or ""): return
+    try: lines = argument_lines(f)
+    except (OSError, TypeError): return          # no source to read (a frozen or compiled build): the docstring stays as it is
+    if lines: f.__doc__ = (f.__doc__ or "").rstrip() + "\n\nArguments:\n" + "\n".join("    " + l for l in lines)
 
 def document_arguments(module:str):
-    "Append the argument comments of each name the package exports from `module` (`gqa_nb.PUBLIC`) to its docstring, under `Arguments:`, so `help()` shows them. Nothing for `__main__`: a notebook shows them as a table."
-    import sys, gqa_nb
+    "Append the argument comments of each name the package exports from `module` (`gqa_nb.PUBLIC`), and of a class's public methods, to their docstrings, under `Arguments:`, so `help()` shows them. Nothing for `__main__`: a notebook shows them as a table."
+    import sys, inspect, gqa_nb
     for name in gqa_nb.PUBLIC.get(module.removeprefix("gqa_nb."), ()):   # none for `__main__`
-        f = getattr(sys.modules[module], name)
-        if "\nArguments:\n" in (f.__doc__ or ""): continue
-        try: lines = argument_lines(f)
-        except (OSError, TypeError): continue      # no source to read (a frozen or compiled build): the docstring stays as it is
-        if lines: f.__doc__ = (f.__doc__ or "").rstrip() + "\n\nArguments:\n" + "\n".join("    " + l for l in lines)
+        obj = getattr(sys.modules[module], name)
+        _append_arguments(obj)
+        if not isinstance(obj, type): continue
+        for attr, member in vars(obj).items():      # its methods, `@patch`ed ones included
+            f = getattr(member, "__func__", getattr(member, "f", member))   # a classmethod's function (fastcore's `@patch(cls_method=True)` keeps it as `.f`)
+            if (not attr.startswith("_") or attr == "__call__") and inspect.isfunction(f) and len(inspect.signature(f).parameters) > 1: _append_arguments(f)
 
 # %% ../nbs/13_config.ipynb #b3960d10
 @dataclass(frozen=True)
@@ -346,7 +354,7 @@ class KVCachePlan:
         "The plan as aligned text lines (what `gqa-nb kv` prints)."
         b = lambda n: f"{fmt_bytes(n):>12}  ({n:,} bytes)"
         out = [f"{self.name}: {kind_label(self.n_heads, self.n_kv_heads)}, {counted(self.n_heads, 'query head')}, {counted(self.n_kv_heads, 'KV head')}, head_dim {self.head_dim}, {counted(self.n_layers, 'layer')}",
-               f"context {self.context:,} tokens x batch {self.batch}, {self.dtype} ({counted(DTYPE_BYTES[self.dtype], 'byte')}/element)",
+               f"context {counted(self.context, 'token')} x batch {self.batch}, {self.dtype} ({counted(DTYPE_BYTES[self.dtype], 'byte')}/element)",
                f"KV cache (GQA)       {b(self.gqa_bytes)}",
                f"MHA equivalent       {b(self.mha_bytes)}",
                f"saving               {b(self.saved_bytes)}  {self.saving_ratio:.1%} less, {self.reduction:g}x smaller",
@@ -469,7 +477,7 @@ def head_plan(n_heads:int,     # query heads
     n_heads, n_kv_heads, world = (check_int(f, v) for f, v in (('n_heads', n_heads), ('n_kv_heads', n_kv_heads), (name, world)))
     if n_heads % n_kv_heads: raise GQAConfigError(f"n_kv_heads={n_kv_heads}: must divide n_heads={n_heads}")
     if world not in valid_tp_sizes(n_heads, n_kv_heads):
-        raise GQAConfigError(f"{name}={world}: tensor parallelism over {n_heads} query heads and {n_kv_heads} KV heads needs {name} to divide "
+        raise GQAConfigError(f"{name}={world}: tensor parallelism over {counted(n_heads, 'query head')} and {counted(n_kv_heads, 'KV head')} needs {name} to divide "
                              f"{n_heads} and either divide {n_kv_heads} or be a multiple of it (valid: {', '.join(map(str, valid_tp_sizes(n_heads, n_kv_heads)))})")
     return HeadPlan(n_heads, n_kv_heads, world)
 
@@ -492,10 +500,10 @@ class DeviceKVPlan:
         "The plan as aligned text lines (what `gqa-nb kv --tp --cp` prints)."
         b = lambda n: f"{fmt_bytes(n):>12}  ({n:,} bytes)"
         kv = counted(self.kv_heads_per_device, 'KV head')
-        rep = (f"each KV head on {self.replicas} devices ({self.tp} > {self.n_kv_heads} KV heads)" if self.replicas > 1 else "KV heads split, none replicated")
+        rep = (f"each KV head on {self.replicas} devices ({self.tp} > {counted(self.n_kv_heads, 'KV head')})" if self.replicas > 1 else "KV heads split, none replicated")
         return [f"{self.name} on {self.tp * self.cp} devices: tensor parallel {self.tp} x context parallel {self.cp}",
                 f"per device: {counted(self.q_heads_per_device, 'query head')}, {kv}; {rep}",
-                f"per device: {self.tokens_per_device:,} of {self.context:,} tokens x batch {self.batch}, {self.dtype}",
+                f"per device: {'' if self.context % self.cp == 0 else 'at most '}{self.tokens_per_device:,} of {counted(self.context, 'token')} x batch {self.batch}, {self.dtype}",
                 f"KV cache per device  {b(self.bytes_per_device)}",
                 f"MHA per device       {b(self.mha_bytes_per_device)}  ({self.mha_bytes_per_device / self.bytes_per_device:g}x)",
                 f"all devices          {b(self.total_bytes)}  ({self.total_bytes / self.single_copy_bytes:g}x one copy, {fmt_bytes(self.single_copy_bytes)})"]

@@ -212,7 +212,7 @@ def _mask_inputs(self:GQAttention, attention_mask, b, s):
 def forward(self:GQAttention,
             x:torch.Tensor,          # hidden states (batch, seq, d_model)
             position_ids=None,       # (seq,) or (batch, seq) positions for RoPE; default 0..seq-1 (not with a cache)
-            attention_mask=None,     # (batch, seq) padding mask (True/1 = real token) or (batch, 1|Hq, seq, seq) mask
+            attention_mask=None,     # (batch, seq) padding mask (True/1 = real token), or without a cache a (batch, 1|Hq, seq, seq) bool or float mask
             cache=None,              # a `gqa_nb.decode.KVCache` to store new keys/values in and attend against
            ) -> torch.Tensor:
     "The layer's output (batch, seq, d_model); dropout follows `self.training`."
@@ -229,7 +229,7 @@ def forward(self:GQAttention,
 @patch
 def forward_numpy(self:GQAttention,
                   x:np.ndarray,        # hidden states (batch, seq, d_model), float32 or float64
-                  positions=None,      # (seq,) or (batch, seq) positions for RoPE; default 0..seq-1
+                  position_ids=None,   # (seq,) or (batch, seq) positions for RoPE; default 0..seq-1 (not with a cache)
                   attention_mask=None, # as in `forward`, as numpy arrays
                   cache=None,          # a numpy-backed `KVCache`
                  ) -> np.ndarray:
@@ -238,9 +238,9 @@ def forward_numpy(self:GQAttention,
     self._check_x(x, "numpy")
     if x.dtype not in (np.float32, np.float64): raise TypeError(f"x has dtype {x.dtype}; the numpy executor runs float32 or float64")
     b, s, _ = x.shape
-    if cache is not None: return self._forward_cached(x, positions, attention_mask, cache, "numpy")
+    if cache is not None: return self._forward_cached(x, position_ids, attention_mask, cache, "numpy")
     flags, masks = self._mask_inputs(attention_mask, b, s)
-    pos = self._positions(None if positions is None else torch.as_tensor(np.asarray(positions)), b, s, "cpu")
+    pos = self._positions(None if position_ids is None else torch.as_tensor(np.asarray(position_ids)), b, s, "cpu")
     rope = self._rope_inputs(pos, torch.float64 if x.dtype == np.float64 else torch.float32, numpy=True)
     return run_numpy(self.graph("layer", **flags), dict(x=x, **self._weights(x.dtype), **rope, **masks))
 
