@@ -120,12 +120,14 @@ def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calli
                              cu_seq_lens_k:torch.Tensor|None=None, # the same for the keys (must equal cu_seq_lens_q)
                              max_length_q:int|None=None, # the longest document: flash-attn's buffer size, no effect here
                              max_length_k:int|None=None,
+                             deterministic:bool|None=None, # flash-attn's switch for a deterministic backward (ModernBERT passes it): no effect here
                              seq_idx:torch.Tensor|None=None, # packed batch: (B, L) the document of each token (a document mask)
                              position_bias:torch.Tensor|None=None, # an additive bias on the scores, broadcastable to (B, Hq, L, S): joins the mask
                              kernel:str="auto",       # the fused attention's lowering (see `register`)
                              **kwargs):               # transformers' generic model kwargs (`PASSED_KWARGS`); others are an error
     "A transformers attention function that runs grouped-query attention through gqa_nb's einsum graph."
     _check_call(kwargs, query, key, value, attention_mask)
+    if query.shape[0] == 1 and key.shape[0] > 1: query = query.expand(key.shape[0], *query.shape[1:])   # learned queries of batch 1, as transformers' sdpa takes them
     kw = dict(dropout_p=float(dropout) if module.training else 0.0, scale=scaling, softcap=softcap, sinks=s_aux,
               return_weights=bool(output_attentions), kernel=kernel)
     docs = document_mask(query, key, cu_seq_lens_q, cu_seq_lens_k, seq_idx)
