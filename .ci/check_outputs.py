@@ -1,8 +1,9 @@
-"Fail when a notebook code cell that shows something (a print, a plot, a display, or a last line that is a value) is stored without its output, or stores a value its last line no longer gives (edited after it ran). Usage: python .ci/check_outputs.py [nbs dir]"
+"Fail when a notebook code cell that shows something (a print, a plot, a display, or a last line that is a value) is stored without its output, or stores a value its last line no longer gives (edited after it ran), or a progress bar. Usage: python .ci/check_outputs.py [nbs dir]"
 import ast, json, re, sys
 from pathlib import Path
 
 SHOWS = re.compile(r"^\s*(print\(|plt\.|show_doc\(|display\(|Markdown\(|\w+\.plot\(|plot_\w+\()", re.M)
+PROGRESS = re.compile(r"\d(?:it/s|s/it)\]")   # tqdm's rate, e.g. "[00:00<00:00, 645.97it/s]"
 SIDE_EFFECTS = {"set_verbosity_error", "register", "backward", "manual_seed", "clear", "append", "update", "cache_clear"}
 
 def shows_something(src: str) -> bool:
@@ -29,6 +30,8 @@ for nb in sorted(Path(sys.argv[1] if len(sys.argv) > 1 else "nbs").glob("*.ipynb
         src = "".join(c.get("source", []))
         if c["cell_type"] != "code" or re.search(r"^#\|\s*(export|exporti|hide|eval:\s*false)\b", src, re.M): continue
         if shows_something(src) and not c.get("outputs"): missing.append(f"{nb.name} cell {i}: {src.strip().splitlines()[-1][:80]}")
+        if any(PROGRESS.search("".join(o.get("text", ""))) for o in c.get("outputs", [])):
+            missing.append(f"{nb.name} cell {i}: stores a progress bar (timings change every run; turn the bar off)")
         if any(o["output_type"] == "execute_result" for o in c.get("outputs", [])) and not ends_in_value(src):
             missing.append(f"{nb.name} cell {i}: stores a value, but its last line gives none: {src.strip().splitlines()[-1][:80]}")
 if missing:

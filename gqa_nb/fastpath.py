@@ -463,6 +463,36 @@ def _vjp(cx, node, mask_grads, q, k, v, out, lse, dout, dlse, *extra) -> tuple:
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return tuple(_input_grads(pb, (q, k, v, *extra), flash_backward(pb, out, lse, dout, dlse, mask_grads)))
 
+def _forward_derivative(fn, arrays, tangents) -> tuple:
+    "The tangents of `fn(*arrays)` (None where an output is None) for `tangents` of `arrays` (None: none), by `torch.func.jvp`: forward-mode AD through the op's array code, which writes nothing in place while grad mode is on."
+    at = [i for i, t in enumerate(tangents) if t is not None]
+    made = []
+    def outputs(*xs):
+        full = list(arrays)
+        for i, x in zip(at, xs): full[i] = x
+        outs = fn(*full)
+        made[:] = [o is not None for o in outs]
+        return tuple(o for o in outs if o is not None)
+    with torch.enable_grad(): _, tans = torch.func.jvp(outputs, tuple(arrays[i] for i in at), tuple(tangents[i] for i in at))
+    tans = iter(tans)
+    return tuple(next(tans) if m else None for m in made)
+
+def _with_jvp(function, outputs):
+    "`function` (an `autograd.Function` whose arrays follow three other inputs) with forward-mode AD: a `jvp` that differentiates `outputs(ctx)(*arrays)` by `_forward_derivative`. Eager only: dynamo in torch 2.13 refuses to compile a Function that has a `jvp`."
+    class WithJvp(function):
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            function.setup_context(ctx, inputs, output)
+            ctx.save_for_forward(*inputs[3:])
+        @staticmethod
+        def jvp(ctx, *tangents): return _forward_derivative(outputs(ctx), ctx.saved_tensors, tangents[3:])
+    WithJvp.__name__ = WithJvp.__qualname__ = function.__name__ + "WithJvp"
+    return WithJvp
+
+def _function(base):
+    "The `autograd.Function` to apply: `base` while `torch.compile` traces, else its version with forward-mode AD (`_with_jvp`)."
+    return base if compiling() else _JVP[base]
+
 if torch is not None:
     class FusedAttention(torch.autograd.Function):
         "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `FusedAttentionVJP`."
@@ -482,10 +512,10 @@ if torch is not None:
             roles = ctx.node.attrs.get("roles", [])
             mask_grads = [ctx.needs_input_grad[6 + i] and m.is_floating_point() for i, (m, r) in enumerate(zip(extra, roles)) if r != "sinks"]
             args = (ctx.cx, ctx.node, mask_grads, q, k, v, out, lse, torch.zeros_like(out) if dout is None else dout, dlse, *extra)
-            return (None, None, None, *(_vjp(*args) if torch.compiler.is_compiling() else FusedAttentionVJP.apply(*args)))
+            return (None, None, None, *(_vjp(*args) if torch.compiler.is_compiling() else _function(FusedAttentionVJP).apply(*args)))
         @staticmethod
         def vmap(info, in_dims, cx, node, want_lse, *arrays):
-            return _vmap_rule(lambda *a: FusedAttention.apply(cx, node, want_lse, *a), node, info, in_dims[3:], arrays)
+            return _vmap_rule(lambda *a: _function(FusedAttention).apply(cx, node, want_lse, *a), node, info, in_dims[3:], arrays)
 
     class FusedAttentionVJP(torch.autograd.Function):
         "`flash_backward` as an op of its own: `torch.func.vmap` maps it (per-sample gradients, jacrev) by `_vmap_rule`, and autograd differentiates it for second derivatives."
@@ -510,13 +540,27 @@ if torch is not None:
             return (None, None, None, *(d.get(i) for i in range(len(arrays))))
         @staticmethod
         def vmap(info, in_dims, cx, node, mask_grads, *arrays):
-            return _vmap_rule(lambda *a: FusedAttentionVJP.apply(cx, node, mask_grads, *a), node, info, in_dims[3:], arrays)
+            return _vmap_rule(lambda *a: _function(FusedAttentionVJP).apply(cx, node, mask_grads, *a), node, info, in_dims[3:], arrays)
+
+    def _node_function(ctx):
+        def outputs(q, k, v, *extra):
+            pb = AttentionProblem(ctx.cx, ctx.node, q, k, v, extra)
+            return _node_outputs(pb, True, *flash_forward(pb, True))
+        return outputs
+    _JVP = {FusedAttention: _with_jvp(FusedAttention, _node_function),
+            FusedAttentionVJP: _with_jvp(FusedAttentionVJP, lambda ctx: lambda *arrays: _vjp(ctx.cx, ctx.node, ctx.mask_grads, *arrays))}
 
 # %% ../nbs/04_fastpath.ipynb #ab39ce8c
 def _mapped(*arrays) -> bool:
     "Does `torch.func.vmap` map any of these tensors?"
     is_batched = getattr(torch._C._functorch, "is_batchedtensor", None)      # (no public test in torch 2.13)
     return is_batched is not None and any(is_batched(t) for t in arrays)
+
+def _tangents(*arrays) -> bool:
+    "Does forward-mode AD (`torch.func.jvp`, `jacfwd`, `torch.autograd.forward_ad`) carry a tangent on any of these tensors? (Not asked while `torch.compile` traces.)"
+    if torch is None or compiling(): return False
+    import torch.autograd.forward_ad as fwAD
+    return any(fwAD.unpack_dual(t).tangent is not None for t in arrays)
 
 def autocast_dtype(device_type:str):
     "The dtype `torch.autocast` casts to on this device type, or None where it is off (or unavailable, as on 'meta')."
@@ -528,16 +572,21 @@ def _autocasting(xp, x) -> bool:
     return is_torch_namespace(xp) and autocast_dtype(x.device.type) is not None
 
 def blocked_attention(cx, node, q, k, v, *extra):
-    "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`."
+    "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`; with forward-mode tangents, through its own array code."
     want_lse = "lse" in node.attrs
     if _autocasting(cx.xp, q):
         with torch.autocast(q.device.type, enabled=False): return blocked_attention(cx, node, q, k, v, *extra)
-    if _no_grad_suffices(cx.xp, (q, k, v, *extra)):
+    tangents = is_torch_namespace(cx.xp) and _tangents(q, k, v, *extra)
+    if _no_grad_suffices(cx.xp, (q, k, v, *extra)) and not tangents:
         with torch.no_grad(): return blocked_attention(cx, node, q, k, v, *extra)
     if is_torch_namespace(cx.xp):
         train = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra))
+        if tangents and not _mapped(q, k, v, *extra):   # forward mode follows the loop's ops, written out of place (grad mode on)
+            with torch.enable_grad():
+                pb = AttentionProblem(cx, node, q, k, v, extra)
+                return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
         if train or _mapped(q, k, v, *extra):
-            out, lse = FusedAttention.apply(cx, node, want_lse or train, q, k, v, *extra)   # the backward needs the LSE
+            out, lse = _function(FusedAttention).apply(cx, node, want_lse or train, q, k, v, *extra)   # the backward needs the LSE
             return (out, lse) if want_lse else out
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
@@ -547,7 +596,8 @@ FUSED_LOWERINGS = {}   # name -> (can_run(cx, node, q), run(cx, node, q, k, v, *
 
 @implements("fused_attention")
 def fused_attention_lowering(cx, node, q, k, v, *extra):
-    "The fused op: the first of `FUSED_LOWERINGS` that can run `node`, else the blocked loop, which runs everything."
+    "The fused op: the first of `FUSED_LOWERINGS` that can run `node`, else the blocked loop, which runs everything (forward-mode AD too: FlexAttention and SDPA have none)."
+    if _tangents(q, k, v, *extra): return blocked_attention(cx, node, q, k, v, *extra)
     if "flex" not in FUSED_LOWERINGS and is_torch_namespace(cx.xp) and (cx.kernel in ("flex", "sdpa") or (cx.kernel == "auto" and (q.is_cuda or q.dtype == torch.bfloat16))):
         import gqa_nb.flex   # FlexAttention's and SDPA's lowerings register themselves (appendix 17) where "auto" may pick one (`auto_kernel` decides)
     for can_run, run in FUSED_LOWERINGS.values():

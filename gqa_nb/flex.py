@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch
 from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_namespace, query_offset
-from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, _mapped
+from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, _mapped, _tangents
 
 # %% auto #0
 __all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_DECODE_KV_BYTES', 'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles',
@@ -145,7 +145,7 @@ FUSED_LOWERINGS["sdpa"] = (use_sdpa, _fused_sdpa)
 SDPA_DECODE_KV_BYTES = 4 * 2**20   # kernel="auto": a float32 decoding step on the CPU whose K holds at most this many bytes runs on SDPA's kernel
 
 def sdpa_decodes(q, k, v) -> bool:
-    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 on the CPU, no gradient wanted, and a K of at most `SDPA_DECODE_KV_BYTES`. (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
+    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 on the CPU, no gradient wanted (nor a forward-mode tangent, nor `vmap`: SDPA's CPU kernel has neither rule), and a K of at most `SDPA_DECODE_KV_BYTES`. (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
     if q.shape[-2] != 1 or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES: return False
     if any(t.device.type != "cpu" or t.dtype != torch.float32 for t in (q, k, v)): return False
-    return not (torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v)))
+    return not (torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))) and not _mapped(q, k, v) and not _tangents(q, k, v)
