@@ -221,6 +221,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
     use_torch = _check_inputs(q, k, v, attn_mask)
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
+    enable_gqa = check_bool("enable_gqa", enable_gqa, err=TypeError)
     if not enable_gqa and Hq != Hkv: raise ValueError(f"enable_gqa=False but q has {Hq} heads and k, v have {Hkv}; pass enable_gqa=True (as SDPA needs) for grouped heads")
     is_causal = check_bool("is_causal", is_causal, err=TypeError)
     if attn_mask is not None:

@@ -9,7 +9,7 @@ import torch
 from fastcore.basics import patch
 from .config import GQAConfig, check_int
 from .attention import AttentionSpec, attention_graph
-from .executor import run_numpy, run_torch, allowed, namespace_of
+from .executor import run_numpy, run_torch, allowed, namespace_of, KERNELS
 
 TORCH_FLOATS = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 
@@ -104,12 +104,14 @@ def next_positions(self:KVCache,
 
 # %% ../nbs/08_decode.ipynb #e00b2359
 @patch
-def _check_kv(self:KVCache, name, t):
+def _check_kv(self:KVCache, name, t, heads:int=None):
+    "Raise unless `t` is an array of this cache's library, dtype and device, shaped (batch, `heads` (default n_kv_heads), tokens, head_dim)."
     c = self.config
+    heads, what = (c.n_kv_heads, "n_kv_heads") if heads is None else (heads, "n_heads")
     if self.backend == "numpy" and not isinstance(t, np.ndarray): raise TypeError(f"{name} must be a numpy array for a numpy cache, got {type(t).__name__}")
     if self.backend == "torch" and not isinstance(t, torch.Tensor): raise TypeError(f"{name} must be a torch tensor for a torch cache, got {type(t).__name__}")
-    if t.ndim != 4 or tuple(t.shape[:2]) != (self.batch, c.n_kv_heads) or t.shape[3] != c.head_dim:
-        raise ValueError(f"{name} must have shape (batch={self.batch}, n_kv_heads={c.n_kv_heads}, new tokens, head_dim={c.head_dim}), got {tuple(t.shape)}")
+    if t.ndim != 4 or tuple(t.shape[:2]) != (self.batch, heads) or t.shape[3] != c.head_dim:
+        raise ValueError(f"{name} must have shape (batch={self.batch}, {what}={heads}, new tokens, head_dim={c.head_dim}), got {tuple(t.shape)}")
     if t.dtype != self.dtype: raise TypeError(f"{name} has dtype {t.dtype} but the cache holds {self.dtype}")
     if self.backend == "torch" and t.device != self.k.device: raise ValueError(f"{name} is on {t.device} but the cache is on {self.k.device}")
 
@@ -162,8 +164,9 @@ def attend(self:KVCache,
     "Store `k_new`, `v_new` and return the attention output `(batch, n_heads, L, head_dim)` of `q` over the cache."
     c = self.config
     self._check_kv("k_new", k_new)   # first: q must match its length
-    if tuple(q.shape[:2]) != (self.batch, c.n_heads) or q.ndim != 4 or q.shape[2] != k_new.shape[2]:
-        raise ValueError(f"q must have shape (batch={self.batch}, n_heads={c.n_heads}, L={k_new.shape[2]}, head_dim={c.head_dim}), got {tuple(q.shape)}")
+    self._check_kv("q", q, heads=c.n_heads)   # all checked before anything is stored: a refused call leaves the cache as it was
+    if q.shape[2] != k_new.shape[2]: raise ValueError(f"q has {q.shape[2]} new tokens but k_new has {k_new.shape[2]}")
+    if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
     spec = AttentionSpec.from_config(c, causal=None, window=None, has_mask=True, strategy=strategy)  # the mask says it all
     k, v, mask = self.update(k_new, v_new, token_mask)
     if spec not in self._graphs: self._graphs[spec] = attention_graph(spec)   # this cache's copy of the fused graph

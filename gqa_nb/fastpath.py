@@ -236,8 +236,8 @@ class AttentionProblem:
         self.dtype, self.acc = q.dtype, (xp.float32 if q.dtype in half_dtypes(xp) else q.dtype)
         self.scale, self.cap, self.causal, self.window = a.get("scale") or 1.0, a.get("softcap"), a.get("causal"), a.get("window")
         self.dev, block = device_of(q), a["block"]
-        self.key_tile = max(1, TILE_BYTES // (4 * self.nb * self.nr * min(block, self.L)))
-        if self.acc != self.dtype: self.key_tile = min(self.key_tile, max(1, TILE_BYTES // (4 * self.nb * max(self.E, self.F))))   # half types: each tile's float32 K and V copies too
+        self.key_tile = max(1, TILE_BYTES // max(1, 4 * self.nb * self.nr * min(block, self.L)))   # (an empty batch or query axis: any tile)
+        if self.acc != self.dtype: self.key_tile = min(self.key_tile, max(1, TILE_BYTES // max(1, 4 * self.nb * max(self.E, self.F))))   # half types: each tile's float32 K and V copies too
         self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
         self.bounds = key_bounds(self.L, self.S, self.causal, self.window)
 
