@@ -4,13 +4,13 @@
 
 # %% ../nbs/05_attention.ipynb #bf2961a7
 from __future__ import annotations
-import dataclasses
+import dataclasses, math, struct
 from dataclasses import dataclass
 import numpy as np
 import torch
 from fastcore.basics import patch
 from .config import GQAConfig, check_int, check_real, check_bool
-from .graph import ALIGNMENTS, EinsumGraph
+from .graph import ALIGNMENTS, EinsumGraph, compiling
 from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
 from .graph import replace_nodes
@@ -175,20 +175,32 @@ def _graph_number(**options) -> int:
     spec = _spec_of(options)
     return GRAPHS.number(spec, spec.build)
 
-def _static_size(n):
-    "A size as a Python int. Outside `torch.compile` it is one; in traced code a size that has changed between calls is symbolic, and `assume_constant_result` takes no symbolic argument: a binary search of comparisons guards the compiled code to the size's value (one more compile per new value, as with static shapes)."
-    if n is None or not torch.compiler.is_compiling(): return n
+def _constant(x):
+    "An option's value as a Python constant. Outside `torch.compile` it is one; in traced code a size that has changed between calls (or any size, with `dynamic=True`) is symbolic, and with `dynamic=True` a float read from a module attribute or a default is too, and `assume_constant_result` takes neither. Comparisons make it one: each guards the compiled code, and a binary search of them (over the bit patterns, for a float) ends at the value itself, to which the code is then pinned (a new value compiles once more, as with static shapes)."
+    if x is None or isinstance(x, (bool, str)): return x
+    if isinstance(x, float):
+        if x != x: return math.nan
+        if x == math.inf: return math.inf
+        if x < 0: return -_constant(-x)
+        as_float = lambda bits: struct.unpack("<d", struct.pack("<q", bits))[0]
+        low, high = 0, 0x7FF0000000000000              # non-negative doubles are ordered as their bit patterns
+        while low < high:
+            middle = (low + high) // 2
+            if x <= as_float(middle): high = middle
+            else: low = middle + 1
+        return as_float(low)
+    if x < 0: return -_constant(-x)
     low, high = 0, 1 << 62
     while low < high:
         middle = (low + high) // 2
-        if n <= middle: high = middle
+        if x <= middle: high = middle
         else: low = middle + 1
     return low
 
 def cached_graph(**options) -> EinsumGraph:
     "The graph of `AttentionSpec(**options)`, from `GRAPHS` (built there once): what `gqa_attention` runs."
-    sizes = {name: _static_size(options[name]) for name in ("n_heads", "n_kv_heads", "head_dim", "v_head_dim") if name in options}
-    return GRAPHS.numbered(_graph_number(**{**options, **sizes}))
+    if compiling(): options = {name: _constant(x) for name, x in options.items()}
+    return GRAPHS.numbered(_graph_number(**options))
 
 def attention_graph(spec:AttentionSpec=None, # the options; or give them as keywords
                     **options,           # `AttentionSpec`'s fields, when no spec is given
