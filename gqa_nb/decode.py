@@ -8,8 +8,9 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 from .config import GQAConfig, check_int
-from .attention import AttentionSpec, attention_graph
+from .attention import AttentionSpec, attention_graph, gqa_attention
 from .executor import run_numpy, run_torch, allowed, namespace_of, KERNELS
+from .builder import STRATEGIES
 
 TORCH_FLOATS = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 
@@ -55,6 +56,7 @@ class KVCache:
             self.positions = np.full((self.batch, self.capacity), -1, dtype=np.int64)
             self.lengths = np.zeros(self.batch, dtype=np.int64)
         self._graphs = {}
+        self._in_order = 0   # while every sequence holds tokens 0..n-1 in slots 0..n-1 (no padding, no wrap yet): n; else None
 
 # %% ../nbs/08_decode.ipynb #d577ea45
 @patch(as_prop=True)
@@ -72,7 +74,7 @@ def nbytes(self:KVCache) -> int:
 @patch
 def reset(self:KVCache):
     "Forget every sequence (the buffers are kept)."
-    self.positions[...] = -1; self.lengths[...] = 0
+    self.positions[...] = -1; self.lengths[...] = 0; self._in_order = 0
     return self
 
 @patch
@@ -142,6 +144,7 @@ def update(self:KVCache,
     self.k[bi, :, slot], self.v[bi, :, slot] = k_new[bi, :, ti], v_new[bi, :, ti]
     self.positions[bi, slot] = qpos[bi, ti]
     self.lengths = new_len
+    self._in_order = None   # (a padded or wrapping write may have broken it; `attend` keeps it when it can)
     if not chunk:
         S = cap if self.rolling else max(int(new_len.max()), 1)
         k, v, kpos = self.k[:, :, :S], self.v[:, :, :S], self.positions[:, :S]
@@ -167,12 +170,31 @@ def attend(self:KVCache,
     self._check_kv("q", q, heads=c.n_heads)   # all checked before anything is stored: a refused call leaves the cache as it was
     if q.shape[2] != k_new.shape[2]: raise ValueError(f"q has {q.shape[2]} new tokens but k_new has {k_new.shape[2]}")
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
+    if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r}: must be one of {STRATEGIES}")
+    n, L = self._in_order, k_new.shape[2]
+    if n is not None and token_mask is None and L > 0 and n + L <= self.capacity and not (training and c.dropout):
+        return self._attend_in_order(q, k_new, v_new, strategy, kernel)
     spec = AttentionSpec.from_config(c, causal=None, window=None, has_mask=True, strategy=strategy)  # the mask says it all
     k, v, mask = self.update(k_new, v_new, token_mask)
     if spec not in self._graphs: self._graphs[spec] = attention_graph(spec)   # this cache's copy of the fused graph
     inputs = dict(q=q, k=k, v=v, attn_mask=mask)
     if self.backend == "numpy": return run_numpy(self._graphs[spec], inputs, training=training, seed=seed)
     return run_torch(self._graphs[spec], inputs, training=training, seed=seed, kernel=kernel)
+
+@patch
+def _attend_in_order(self:KVCache, q, k_new, v_new, strategy, kernel):
+    "`attend` while every sequence holds its tokens in order from slot 0 (no padding, nothing overwritten yet): the new tokens go to the next slots, and the mask is the causal rule aligned bottom-right (with the window), which `gqa_attention` applies by tiles: no mask array, no per-slot bookkeeping, and a short step may take SDPA's kernel (appendix 17)."
+    c, n, L = self.config, self._in_order, k_new.shape[2]
+    self._check_kv("v_new", v_new)
+    if v_new.shape != k_new.shape: raise ValueError(f"v_new has shape {tuple(v_new.shape)} but k_new has {tuple(k_new.shape)}")
+    xp = namespace_of(self.k)
+    self.k[:, :, n:n + L], self.v[:, :, n:n + L] = k_new, v_new
+    self.positions[:, n:n + L] = xp.arange(n, n + L, dtype=xp.int64, **({} if self.backend == "numpy" else {"device": self.k.device}))
+    self.lengths[...] = n + L
+    self._in_order = n + L
+    causal = c.causal or c.sliding_window is not None
+    return gqa_attention(q, self.k[:, :, :n + L], self.v[:, :, :n + L], is_causal=causal, causal_alignment="bottom_right", window=c.sliding_window,
+                         scale=c.scale, softcap=c.softcap, strategy=strategy, **({} if self.backend == "numpy" else {"kernel": kernel}))
 
 # %% ../nbs/08_decode.ipynb #2944910c
 @patch(cls_method=True)
