@@ -11,6 +11,7 @@ from .config import GQAConfig, check_int
 from .attention import AttentionSpec, attention_graph, gqa_attention
 from .executor import run_numpy, run_torch, allowed, namespace_of, KERNELS
 from .builder import STRATEGIES
+from .graph import compiling
 
 TORCH_FLOATS = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 
@@ -172,7 +173,7 @@ def attend(self:KVCache,
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
     if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r}: must be one of {STRATEGIES}")
     n, L = self._in_order, k_new.shape[2]
-    if n is not None and token_mask is None and L > 0 and n + L <= self.capacity and not (training and c.dropout):
+    if n is not None and token_mask is None and L > 0 and n + L <= self.capacity and not (training and c.dropout) and not compiling():   # (traced, the count would be a guard that fails every step)
         return self._attend_in_order(q, k_new, v_new, strategy, kernel)
     spec = AttentionSpec.from_config(c, causal=None, window=None, has_mask=True, strategy=strategy)  # the mask says it all
     k, v, mask = self.update(k_new, v_new, token_mask)
