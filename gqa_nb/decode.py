@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import GQAConfig, check_int
+from .config import GQAConfig, check_int, check_bool
 from .attention import AttentionSpec, attention_graph, gqa_attention
 from .executor import run_numpy, run_torch, allowed, namespace_of, KERNELS
 from .builder import STRATEGIES
@@ -172,6 +172,7 @@ def attend(self:KVCache,
     if q.shape[2] != k_new.shape[2]: raise ValueError(f"q has {q.shape[2]} new tokens but k_new has {k_new.shape[2]}")
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
     if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r}: must be one of {STRATEGIES}")
+    training, seed = check_bool("training", training, err=TypeError), check_int("seed", seed, optional=True, minimum=0, err=ValueError)
     n, L = self._in_order, k_new.shape[2]
     if n is not None and token_mask is None and L > 0 and n + L <= self.capacity and not (training and c.dropout) and not compiling():   # (traced, the count would be a guard that fails every step)
         return self._attend_in_order(q, k_new, v_new, strategy, kernel)

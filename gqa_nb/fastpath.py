@@ -323,6 +323,16 @@ def _merge_weights(xp, m, l, mt, lt):
     w = xp.where(total == 0, 1.0, total)
     return m_new, total, a / w, b / w
 
+def _zeros_for(xp, device, *arrays):
+    "`zeros(shape, dtype)`: fresh zeros; under `torch.func` transforms, zeros that carry the transforms' wrapping of `arrays` (vmap's batch axis among them), because adding a mapped array in place into a plain one is an error there. The carrier is `Σ sum(a[..., :0])`, an exact 0 made from every wrapped array."
+    zeros = lambda shape, dtype: xp.zeros(shape, dtype=dtype, device=device)
+    if not is_torch_namespace(xp) or _tracing(xp): return zeros                                   # (dynamo cannot trace the test below)
+    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda a: False)   # (no public test in torch 2.13)
+    wrapped = [a for a in arrays if a is not None and is_wrapped(a)]
+    if not wrapped: return zeros
+    zero = sum(xp.sum(a[..., :0]) for a in wrapped)
+    return lambda shape, dtype: zeros(shape, dtype) + xp.astype(zero, dtype)
+
 def flash_forward(pb:AttentionProblem, want_lse:bool=True):
     "Each query block's key tiles as partial attentions, merged as they come (by log-sum-exp, each LSE kept as its max and sum). Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
     xp = pb.xp
@@ -330,6 +340,10 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
     whole = len(pb.plan) == 1 and len(pb.plan[0][2]) > 0                              # one block that sees keys: its output is the output (len(): dynamo cannot take a tuple's truth)
     out = None if whole else blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
+    writable = _writable(xp)
+    if is_torch_namespace(xp) and not writable and not _tracing(xp):   # recorded by autograd or under torch.func: buffers that carry the transforms' wrapping
+        zeros = _zeros_for(xp, pb.dev, pb.Q, pb.K, pb.V, *pb.masks, *(() if pb.sinks is None else (pb.sinks,)))
+        out, lse = None if whole else zeros((pb.nb, pb.nr, pb.L, pb.F), pb.dtype), zeros((pb.nb, pb.nr, pb.L), pb.acc) - math.inf
     qbuf, sbuf, obuf, pvbuf = pb.scratch(pb.E, None, pb.F, pb.F)    # a block's queries, a tile's scores, the block's output, a tile's p·V
     softmax = _tile_softmax_torch if is_torch_namespace(xp) else _tile_softmax
     for i0, i1, tiles in pb.plan:
@@ -344,14 +358,18 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
             p, mt, lt, normalised = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
             pv = _values(xp, p, pb.tile(pb.V, j0, j1), _view(xp, obuf if o is None else pvbuf, rows))
             if not sees: pv = xp.where(mt == -math.inf, 0.0, pv)  # a blind row adds nothing
-            if not normalised: pv /= xp.where(mt == -math.inf, 1.0, lt)   # ÷ Σp: the tile's partial attention
+            if not normalised:                                     # ÷ Σp: the tile's partial attention
+                if writable: pv /= xp.where(mt == -math.inf, 1.0, lt)
+                else: pv = pv / xp.where(mt == -math.inf, 1.0, lt)   # autograd may record it: nothing it saves is overwritten
             if o is None: o, m, l = pv, mt, lt; continue             # the first tile
             m, l, wo, wt = _merge_weights(xp, m, l, mt, lt)        # merge_partials, one tile at a time
-            o *= wo; pv *= wt; o += pv
+            if writable: o *= wo; pv *= wt; o += pv
+            else: o = o * wo + pv * wt
         if pb.sinks is not None:                                  # the sink joins the softmax: one more logit, with value 0
             sink = xp.reshape(xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1)), m.shape)
             m, l, wo, _ = _merge_weights(xp, m, l, sink, 1.0)
-            o *= wo
+            if writable: o *= wo
+            else: o = o * wo
         o = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
         if whole: out = o
         else: out[:, :, i0:i1, :] = o
@@ -368,16 +386,6 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
 
 # %% ../nbs/04_fastpath.ipynb #ff65c238
-def _zeros_for(xp, device, *arrays):
-    "`zeros(shape, dtype)`: fresh zeros; under `torch.func` transforms, zeros that carry the transforms' wrapping of `arrays` (vmap's batch axis among them), because adding a mapped array in place into a plain one is an error there. The carrier is `Σ sum(a[..., :0])`, an exact 0 made from every wrapped array."
-    zeros = lambda shape, dtype: xp.zeros(shape, dtype=dtype, device=device)
-    if not is_torch_namespace(xp) or _tracing(xp): return zeros                                   # (dynamo cannot trace the test below)
-    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda a: False)   # (no public test in torch 2.13)
-    wrapped = [a for a in arrays if a is not None and is_wrapped(a)]
-    if not wrapped: return zeros
-    zero = sum(xp.sum(a[..., :0]) for a in wrapped)
-    return lambda shape, dtype: zeros(shape, dtype) + xp.astype(zero, dtype)
-
 def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
     "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
     xp = pb.xp
@@ -560,7 +568,10 @@ def _tangents(*arrays) -> bool:
     "Does forward-mode AD (`torch.func.jvp`, `jacfwd`, `torch.autograd.forward_ad`) carry a tangent on any of these tensors? (Not asked while `torch.compile` traces.)"
     if torch is None or compiling(): return False
     import torch.autograd.forward_ad as fwAD
-    return any(fwAD.unpack_dual(t).tangent is not None for t in arrays)
+    if fwAD._current_level < 0: return False     # no dual level open, so no tangent anywhere (torch.func.jvp opens one too; no public test in torch 2.13)
+    tensors = [t for t in arrays if isinstance(t, torch.Tensor)]   # (numpy arrays carry none)
+    if _mapped(*tensors): return True            # vmap inside forward mode: unpack_dual has no batching rule; the Functions' vmap and jvp rules serve both
+    return any(fwAD.unpack_dual(t).tangent is not None for t in tensors)
 
 def autocast_dtype(device_type:str):
     "The dtype `torch.autocast` casts to on this device type, or None where it is off (or unavailable, as on 'meta')."

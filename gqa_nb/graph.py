@@ -538,13 +538,15 @@ def _fmt(shape): return "(" + ", ".join("?" if s is None else str(s) for s in sh
 def bind(self:EinsumGraph, shapes:dict) -> dict:
     "Check the shapes of the actual inputs (`{name: shape}`) against the declarations; return the letter sizes."
     self.check_input_names(shapes)
-    sizes, first, units = {}, {}, set()
+    sizes, first, units, pinned = {}, {}, set(), None
     for name in self.inputs:
         t, shp = self.tensors[name], tuple(shapes[name])
         if len(shp) != len(t.axes):
             raise GraphError(f"input {name!r}: expected {len(t.axes)} axes {t.axes!r} {_fmt(t.shape)}, got shape {tuple(shp)}")
         for a, want, got in zip(t.axes, t.shape, shp):
-            broadcast = t.dtype == "mask" or t.dtype == "bool" or want == 1   # masks may hold 1 anywhere; a size declared 1 broadcasts
+            if want == 1 and pinned is None:   # axes the nodes' shape rules made size 1: there size 1 is the axis, not a broadcast
+                pinned = {x for u in self.tensors.values() if u.name not in self.inputs for x, n in zip(u.axes, u.shape) if n == 1}
+            broadcast = t.dtype == "mask" or t.dtype == "bool" or (want == 1 and a not in pinned)   # masks may hold 1 anywhere; a size declared 1 broadcasts
             if want is not None and got != want and not (broadcast and got == 1):
                 raise GraphError(f"input {name!r}: axis {a!r} has size {got}, expected {want} (shape {_fmt(t.shape)}, got {tuple(shp)})")
             if broadcast and got == 1: units.add(a); continue

@@ -119,7 +119,7 @@ def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calli
                              cu_seq_lens_q:torch.Tensor|None=None, # packed batch: cumulative document lengths (a document mask)
                              cu_seq_lens_k:torch.Tensor|None=None, # the same for the keys (must equal cu_seq_lens_q)
                              max_length_q:int|None=None, # the longest document: flash-attn's buffer size, no effect here
-                             max_length_k:int|None=None,
+                             max_length_k:int|None=None, # the same for the keys
                              deterministic:bool|None=None, # flash-attn's switch for a deterministic backward (ModernBERT passes it): no effect here
                              seq_idx:torch.Tensor|None=None, # packed batch: (B, L) the document of each token (a document mask)
                              position_bias:torch.Tensor|None=None, # an additive bias on the scores, broadcastable to (B, Hq, L, S): joins the mask
