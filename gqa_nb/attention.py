@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 from .config import GQAConfig, check_int, check_real, check_bool
-from .graph import ALIGNMENTS, EinsumGraph, compiling
+from .graph import ALIGNMENTS, EinsumGraph
 from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
 from .graph import replace_nodes
@@ -199,7 +199,7 @@ def _constant(x):
 
 def cached_graph(**options) -> EinsumGraph:
     "The graph of `AttentionSpec(**options)`, from `GRAPHS` (built there once): what `gqa_attention` runs."
-    if compiling(): options = {name: _constant(x) for name, x in options.items()}
+    if torch.compiler.is_compiling(): options = {name: _constant(x) for name, x in options.items()}
     return GRAPHS.numbered(_graph_number(**options))
 
 def attention_graph(spec:AttentionSpec=None, # the options; or give them as keywords

@@ -566,9 +566,9 @@ def _mapped(*arrays) -> bool:
 
 def _tangents(*arrays) -> bool:
     "Does forward-mode AD (`torch.func.jvp`, `jacfwd`, `torch.autograd.forward_ad`) carry a tangent on any of these tensors? (Not asked while `torch.compile` traces.)"
-    if torch is None or compiling(): return False
+    if torch is None or torch.autograd.forward_ad._current_level < 0: return False   # no dual level open, so no tangent anywhere (torch.func.jvp opens one too; no public test in torch 2.13)
+    if compiling(): return False
     import torch.autograd.forward_ad as fwAD
-    if fwAD._current_level < 0: return False     # no dual level open, so no tangent anywhere (torch.func.jvp opens one too; no public test in torch 2.13)
     tensors = [t for t in arrays if isinstance(t, torch.Tensor)]   # (numpy arrays carry none)
     if _mapped(*tensors): return True            # vmap inside forward mode: unpack_dual has no batching rule; the Functions' vmap and jvp rules serve both
     return any(fwAD.unpack_dual(t).tangent is not None for t in tensors)

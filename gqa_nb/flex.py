@@ -146,6 +146,7 @@ SDPA_DECODE_KV_BYTES = 4 * 2**20   # kernel="auto": a float32 decoding step on t
 
 def sdpa_decodes(q, k, v) -> bool:
     "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 on the CPU, no gradient wanted (nor a forward-mode tangent, nor `vmap`: SDPA's CPU kernel has neither rule), and a K of at most `SDPA_DECODE_KV_BYTES`. (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
-    if q.shape[-2] != 1 or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES: return False
-    if any(t.device.type != "cpu" or t.dtype != torch.float32 for t in (q, k, v)): return False
-    return not (torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))) and not _mapped(q, k, v) and not _tangents(q, k, v)
+    if q.shape[-2] != 1 or q.dtype != torch.float32 or q.device.type != "cpu" or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES: return False
+    if k.dtype != q.dtype or v.dtype != q.dtype or k.device != q.device or v.device != q.device: return False   # (on every call: tested cheapest first)
+    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad): return False
+    return not _mapped(q, k, v) and not _tangents(q, k, v)
