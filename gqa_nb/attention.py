@@ -177,7 +177,7 @@ def _graph_number(**options) -> int:
 
 def _constant(x):
     "An option's value as a Python constant. Outside `torch.compile` it is one; in traced code a size that has changed between calls (or any size, with `dynamic=True`) is symbolic, and with `dynamic=True` a float read from a module attribute or a default is too, and `assume_constant_result` takes neither. Comparisons make it one: each guards the compiled code, and a binary search of them (over the bit patterns, for a float) ends at the value itself, to which the code is then pinned (a new value compiles once more, as with static shapes)."
-    if x is None or isinstance(x, (bool, str)): return x
+    if x is None or isinstance(x, bool) or not isinstance(x, (int, float, torch.SymInt, torch.SymFloat)): return x   # (a Fraction, a string: the spec's checks see it as given)
     if isinstance(x, float):
         if x != x: return math.nan
         if x == math.inf: return math.inf
