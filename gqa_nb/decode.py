@@ -120,13 +120,18 @@ def _check_kv(self:KVCache, name, t, heads:int=None):
 
 # %% ../nbs/08_decode.ipynb #5dac7eda
 @patch
+def _check_new(self:KVCache, k_new, v_new):
+    "Raise unless `k_new` and `v_new` are new keys and values this cache can store, of one shape."
+    self._check_kv("k_new", k_new); self._check_kv("v_new", v_new)
+    if v_new.shape != k_new.shape: raise ValueError(f"v_new has shape {tuple(v_new.shape)} but k_new has {tuple(k_new.shape)}")
+
+@patch
 def update(self:KVCache,
            k_new,               # new keys (batch, n_kv_heads, L, head_dim), already rotated
            v_new,               # new values, same shape
            token_mask=None):    # (batch, L), True = a real token (stored); None = all real
     "Store the new tokens; return `(k, v, mask)` to attend over, mask `(batch, 1, L, S)` bool (True = attend)."
-    self._check_kv("k_new", k_new); self._check_kv("v_new", v_new)
-    if v_new.shape != k_new.shape: raise ValueError(f"v_new has shape {tuple(v_new.shape)} but k_new has {tuple(k_new.shape)}")
+    self._check_new(k_new, v_new)
     L, cap, W, xp = k_new.shape[2], self.capacity, self.config.sliding_window, namespace_of(self.k)
     real = self._token_mask(token_mask, L)
     qpos = self.next_positions(L, real)
@@ -187,8 +192,7 @@ def attend(self:KVCache,
 def _attend_in_order(self:KVCache, q, k_new, v_new, strategy, kernel):
     "`attend` while every sequence holds its tokens in order from slot 0 (no padding, nothing overwritten yet): the new tokens go to the next slots, and the mask is the causal rule aligned bottom-right (with the window), which `gqa_attention` applies by tiles: no mask array, no per-slot bookkeeping, and a short step may take SDPA's kernel (appendix 17)."
     c, n, L = self.config, self._in_order, k_new.shape[2]
-    self._check_kv("v_new", v_new)
-    if v_new.shape != k_new.shape: raise ValueError(f"v_new has shape {tuple(v_new.shape)} but k_new has {tuple(k_new.shape)}")
+    self._check_new(k_new, v_new)
     xp = namespace_of(self.k)
     self.k[:, :, n:n + L], self.v[:, :, n:n + L] = k_new, v_new
     self.positions[:, n:n + L] = xp.arange(n, n + L, dtype=xp.int64, **({} if self.backend == "numpy" else {"device": self.k.device}))

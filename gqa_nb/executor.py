@@ -294,7 +294,8 @@ def run_torch(graph:EinsumGraph,      # the graph to run
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator for torch inputs, got {type(generator).__name__}")
     if training and generator is None and seed is not None: generator = torch.Generator(device=dev).manual_seed(seed)
-    uniform = lambda shape: torch.rand(shape, generator=generator, device=dev)
+    uniform = ((lambda shape: torch.rand(shape, device=dev)) if generator is None   # (torch 2.13 compiles torch.rand(symbolic shape, generator=None) only without the keyword)
+               else lambda shape: torch.rand(shape, generator=generator, device=dev))
     return run_graph(graph, inputs, training, uniform, kernel)
 
 # %% ../nbs/03_executor.ipynb #d0c5a016
