@@ -134,6 +134,8 @@ def update(self:KVCache,
     self._check_new(k_new, v_new)
     L, cap, W, xp = k_new.shape[2], self.capacity, self.config.sliding_window, namespace_of(self.k)
     real = self._token_mask(token_mask, L)
+    n = self._in_order
+    in_order = n is not None and n + L <= cap and (token_mask is None or bool(real.all()))   # the next slots, no padding, no wrap
     qpos = self.next_positions(L, real)
     new_len = self.lengths + xp.sum(xp.astype(real, xp.int64), axis=1)
     if self.max_context is not None and (new_len > self.max_context).any():
@@ -150,7 +152,7 @@ def update(self:KVCache,
     self.k[bi, :, slot], self.v[bi, :, slot] = k_new[bi, :, ti], v_new[bi, :, ti]
     self.positions[bi, slot] = qpos[bi, ti]
     self.lengths = new_len
-    self._in_order = None   # (a padded or wrapping write may have broken it; `attend` keeps it when it can)
+    self._in_order = n + L if in_order else None
     if not chunk:
         S = cap if self.rolling else max(int(new_len.max()), 1)
         k, v, kpos = self.k[:, :, :S], self.v[:, :, :S], self.positions[:, :S]
@@ -179,7 +181,8 @@ def attend(self:KVCache,
     if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r}: must be one of {STRATEGIES}")
     training, seed = check_bool("training", training, err=TypeError), check_int("seed", seed, optional=True, minimum=0, err=ValueError)
     n, L = self._in_order, k_new.shape[2]
-    if n is not None and token_mask is None and L > 0 and n + L <= self.capacity and not (training and c.dropout) and not compiling():   # (traced, the count would be a guard that fails every step)
+    if (n is not None and L > 0 and n + L <= self.capacity and not (training and c.dropout) and not compiling()   # (traced, the count would be a guard that fails every step)
+            and (token_mask is None or bool(self._token_mask(token_mask, L).all()))):
         return self._attend_in_order(q, k_new, v_new, strategy, kernel)
     spec = AttentionSpec.from_config(c, causal=None, window=None, has_mask=True, strategy=strategy)  # the mask says it all
     k, v, mask = self.update(k_new, v_new, token_mask)
