@@ -237,7 +237,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
     if not enable_gqa and Hq != Hkv: raise ValueError(f"enable_gqa=False but q has {Hq} heads and k, v have {Hkv}; pass enable_gqa=True (as SDPA needs) for grouped heads")
     is_causal = check_bool("is_causal", is_causal, err=TypeError)
     if attn_mask is not None:
-        if is_causal: raise ValueError("attn_mask and is_causal cannot both be given (as in SDPA): fold the causal mask into attn_mask")
+        if is_causal: raise ValueError("attn_mask and is_causal cannot both be given (SDPA's documented rule): fold the causal rule into attn_mask")
         if window is not None: raise ValueError("attn_mask and window cannot both be given: a window is a causal mask; fold it into attn_mask")
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")

@@ -272,7 +272,7 @@ def _bench(args) -> int:
 # %% ../nbs/15_cli.ipynb #3c83a2e8
 def _add_bench(sub):
     "Register `gqa-nb bench`."
-    p = sub.add_parser('bench', help='time gqa_nb against PyTorch SDPA (decode, prefill); gqa-nb bench --help for options',
+    p = sub.add_parser('bench', help='time gqa_nb against PyTorch SDPA and its other peers: decode and prefill, long and training cases on request; gqa-nb bench --help for options',
                        description="Time gqa_nb against PyTorch SDPA and the other peers a user could pick: decode and causal prefill by default, long and training cases on request (Llama-3-8B attention: Hq=32, Hkv=8, E=128).")
     p.add_argument("--quick", action="store_true", help="scaled-down shapes that run in seconds (a smoke test, not a measurement)")
     p.add_argument("--json", metavar="PATH", nargs="?", const="", default=None,

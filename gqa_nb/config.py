@@ -50,11 +50,22 @@ def check_bool(field:str, v, err=GQAConfigError) -> bool:
     return bool(v)
 
 # %% ../nbs/13_config.ipynb #d0c5a002
+def _comments(f) -> dict:
+    "fastcore's `docments(f)`, with the comment on a `**kwargs` line given to the kwargs (`docments` gives it to the return value)."
+    import inspect, re
+    from fastcore.docments import docments
+    docs = dict(docments(f))
+    kw = next((p.name for p in inspect.signature(f).parameters.values() if p.kind is p.VAR_KEYWORD), None)
+    found = kw and not docs.get(kw) and re.search(rf"\*\*{kw}\b[^#\n]*#\s*(.*)", inspect.getsource(f))
+    if found:
+        docs[kw] = found.group(1).strip()
+        if docs.get("return") == docs[kw]: docs["return"] = None
+    return docs
+
 def argument_lines(f) -> list:
     "`f`'s commented arguments as docstring lines, `name: comment`; arguments without a comment join the next one's line (after the last comment, the signature alone shows them)."
-    from fastcore.docments import docments
     lines, waiting = [], []
-    for name, doc in docments(f).items():
+    for name, doc in _comments(f).items():
         if name in ("self", "cls"): continue
         if name == "return":
             if doc: lines.append(f"returns: {doc}")

@@ -126,6 +126,11 @@ def _check_new(self:KVCache, k_new, v_new):
     if v_new.shape != k_new.shape: raise ValueError(f"v_new has shape {tuple(v_new.shape)} but k_new has {tuple(k_new.shape)}")
 
 @patch
+def _detach_buffers(self:KVCache):
+    "Before a write: buffers that carry an earlier step's autograd history start afresh (earlier tokens are constants to this step; the earlier step's own backward then finds its inputs overwritten)."
+    if self.backend == "torch" and (self.k.grad_fn is not None or self.v.grad_fn is not None): self.k, self.v = self.k.detach(), self.v.detach()
+
+@patch
 def update(self:KVCache,
            k_new,               # new keys (batch, n_kv_heads, L, head_dim), already rotated
            v_new,               # new values, same shape
@@ -148,6 +153,7 @@ def update(self:KVCache,
         kpos = xp.concat([self.positions, xp.where(real, qpos, -1)], axis=1)
     keep = real & (qpos > new_len[:, None] - 1 - cap)  # a rolling buffer keeps each sequence's last `cap` tokens
     bi, ti = xp.nonzero(keep)
+    self._detach_buffers()
     slot = qpos[bi, ti] % cap
     self.k[bi, :, slot], self.v[bi, :, slot] = k_new[bi, :, ti], v_new[bi, :, ti]
     self.positions[bi, slot] = qpos[bi, ti]
@@ -197,6 +203,7 @@ def _attend_in_order(self:KVCache, q, k_new, v_new, strategy, kernel):
     c, n, L = self.config, self._in_order, k_new.shape[2]
     self._check_new(k_new, v_new)
     xp = namespace_of(self.k)
+    self._detach_buffers()
     self.k[:, :, n:n + L], self.v[:, :, n:n + L] = k_new, v_new
     self.positions[:, n:n + L] = xp.arange(n, n + L, dtype=xp.int64, **({} if self.backend == "numpy" else {"device": self.k.device}))
     self.lengths[...] = n + L

@@ -130,7 +130,7 @@ def _key_step(x, role:str) -> int: return max(1, NUMPY_CHUNK_BYTES[role] // (x.s
 
 @functools.lru_cache(maxsize=4096)
 def key_chunks(S:int, chunk:int) -> int:
-    "Into how many equal chunks `S` keys split for chunks of about `chunk` keys: the divisor `m` of `S` whose `S / m` is nearest `chunk`, among those between `chunk / 2` and `2 · chunk` keys; 1 where there is none."
+    "Into how many equal chunks `S` keys split for chunks of about `chunk` keys: the divisor `m ≥ 2` of `S` whose `S / m` is nearest `chunk`, among those leaving `chunk / 2` to `2 · chunk` keys; 1 (no split) where there is none."
     fits = [m for m in range(max(2, -(-S // (2 * chunk))), S // max(1, chunk // 2) + 1) if S % m == 0]
     return min(fits, key=lambda m: abs(S / m - chunk), default=1)
 

@@ -124,7 +124,7 @@ def use_sdpa(cx, node, q) -> bool:
     return _maps_to_heads(node) and not node.attrs.get("softcap") and not node.attrs.get("window")
 
 def _fused_sdpa(cx, node, q, k, v, *masks):
-    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): the causal rule as `is_causal` where the alignments agree, else folded with the mask inputs into one `attn_mask` (SDPA's `is_causal` is top-left, and it takes a mask or `is_causal`, not both); the blocked loop under `vmap`, with no keys, or for a float mask that needs a gradient."
+    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): the causal rule as `is_causal` where the alignments agree, else folded with the mask inputs into one `attn_mask` (SDPA's `is_causal` is top-left, and its documentation allows a mask or `is_causal`, not both); the blocked loop under `vmap`, with no keys, or for a float mask that needs a gradient."
     a = node.attrs
     causal, (L, E), S = a.get("causal"), tuple(q.shape[-2:]), k.shape[-2]
     if S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks): return blocked_attention(cx, node, q, k, v, *masks)

@@ -375,7 +375,8 @@ def append(self:ShardedKVCache, k_new:torch.Tensor,     # keys of the new tokens
 @patch
 def attend(self:ShardedKVCache, q:torch.Tensor,         # queries (batch, Hq, L, head_dim), the same on every rank
            q_pos:torch.Tensor,           # (L,) their absolute positions
-           *, scale:float=None, softcap:float=None,
+           *, scale:float=None,          # score scale; None: 1/sqrt(head_dim)
+           softcap:float=None,           # tanh soft cap of the scores, or None
            traffic:dict=None,            # if given, gets the all-gather's `sent_bytes` added
           ) -> torch.Tensor:
     "Attention of `q` over the whole (sharded) cache, the same on every rank: local attention, one all-gather, an LSE merge."
