@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_parallel.ipynb #a3fe8d2e
 from __future__ import annotations
-import datetime, logging, os, re, sys, tempfile, time, traceback
+import datetime, logging, os, re, signal, sys, tempfile, time, traceback
 import torch, torch.distributed as dist, torch.multiprocessing as mp
 from torch import nn
 from torch.autograd.function import once_differentiable
@@ -31,6 +31,7 @@ def _entry(rank, fn, world, store, outdir, timeout, args):
     torch.set_num_threads(1)  # the workers share the machine's cores
     try:
         dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=timeout))
+        dist.barrier()   # every rank connected before any may finish: a rank still connecting to one that has exited fails
         torch.save(fn(rank, world, *args), os.path.join(outdir, f"{rank}.pt"))
     except BaseException:
         path = os.path.join(outdir, f"{rank}.err")
@@ -41,16 +42,22 @@ def _entry(rank, fn, world, store, outdir, timeout, args):
         if dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../nbs/12_parallel.ipynb #a4108b3e
-def _first_failure(d:str, world:int, name:str, e:Exception) -> WorkerError:
-    "The failure that came first: when one rank fails, its peers' collectives fail after it, and those are not the cause."
+def _first_failure(d:str, world:int, name:str, exit_codes:list, e:Exception=None) -> WorkerError|None:
+    "The failure that came first, or None: a rank that died without a Python error (a signal, `os._exit`) is the cause, since its peers' collectives fail after it; else the rank whose error was recorded first. `e`: the exception torch's `join` raised, if any."
     errs = {}
     for r in range(world):
         f = os.path.join(d, f"{r}.err")
         if os.path.exists(f): t, tb = open(f).read().split("\n", 1); errs[r] = (float(t), tb)
-    if not errs: return WorkerError(f"{name}: rank {e.error_index} of {world} failed:\n{e}")
+    died = [r for r, c in enumerate(exit_codes) if r not in errs and c not in (0, None, -signal.SIGTERM)]   # (torch's `join` stops a failed rank's peers by SIGTERM)
+    if isinstance(e, mp.ProcessExitedException) and e.error_index not in errs: died.insert(0, e.error_index)
+    others = lambda r: f" (ranks {sorted(set(errs) - {r})} failed after it)" if set(errs) - {r} else ""
+    if died:
+        r, c = died[0], exit_codes[died[0]]
+        how = f"was killed by signal {signal.Signals(-c).name}" if c < 0 else f"exited with status {c}"
+        return WorkerError(f"{name}: rank {r} of {world} {how}, without a Python error{others(r)}")
+    if not errs: return None
     r = min(errs, key=lambda r: errs[r][0])
-    after = sorted(set(errs) - {r})
-    return WorkerError(f"{name}: rank {r} of {world} failed" + (f" (then ranks {after}, waiting on it)" if after else "") + f":\n{errs[r][1]}")
+    return WorkerError(f"{name}: rank {r} of {world} failed{others(r)}:\n{errs[r][1]}")
 
 # %% ../nbs/12_parallel.ipynb #ac825df4
 def run_workers(fn,                 # fn(rank, world, *args) -> a result torch.save can store; runs in every process
@@ -73,12 +80,16 @@ def run_workers(fn,                 # fn(rank, world, *args) -> a result torch.s
                     raise WorkerError(f"{name}: ranks {alive} of {world} still running after {timeout:g} s; stopped them")
         except (mp.ProcessRaisedException, mp.ProcessExitedException) as e:
             for p in ctx.processes: p.join(max(0.0, min(3.0, deadline - time.monotonic())))  # let the peers record their own errors
-            raise _first_failure(d, world, name, e) from None
+            raise (_first_failure(d, world, name, [p.exitcode for p in ctx.processes], e) or WorkerError(f"{name}: rank {e.error_index} of {world} failed:\n{e}")) from None
         finally:
             for p in ctx.processes:
                 if p.is_alive(): p.terminate()
             for p in ctx.processes: p.join(5)
             quiet.setLevel(level)
+        failed = _first_failure(d, world, name, [p.exitcode for p in ctx.processes])   # `sys.exit(0)` in `fn` ends its process cleanly
+        if failed: raise failed
+        missing = [r for r in range(world) if not os.path.exists(os.path.join(d, f"{r}.pt"))]
+        if missing: raise WorkerError(f"{name}: ranks {missing} of {world} exited without returning a result")
         return [torch.load(os.path.join(d, f"{r}.pt"), weights_only=False) for r in range(world)]
 
 # %% ../nbs/12_parallel.ipynb #a8fa8813
@@ -189,13 +200,18 @@ def zigzag_layout(n:int,      # sequence length
     return [torch.cat([chunk(r), chunk(c - 1 - r)]) for r in range(world)]
 
 # %% ../nbs/12_parallel.ipynb #26e155a7
-def _check_local(q, k, v, layout):
-    "(rank, world) after checking the local shapes against the layout and the process group."
+def _check_local(q, k, v, layout, window):
+    "(rank, world) after checking the local shapes against the layout and the process group, and the window."
     if not dist.is_initialized(): raise RuntimeError("no process group: call torch.distributed.init_process_group first (or use run_workers)")
     rank, world = dist.get_rank(), dist.get_world_size()
+    check_int("window", window, optional=True, err=ValueError)
     if len(layout) != world: raise ValueError(f"layout has positions for {len(layout)} ranks but the process group has {world}")
-    pos = torch.cat([torch.as_tensor(p).reshape(-1) for p in layout])
-    if pos.is_floating_point() or not torch.equal(pos.sort().values.cpu(), torch.arange(len(pos))):
+    for r, p in enumerate(layout):
+        if not isinstance(p, torch.Tensor) or p.ndim != 1 or p.is_floating_point() or p.is_complex() or p.dtype == torch.bool:
+            raise TypeError(f"layout[{r}] must be a 1-D torch tensor of integer positions, got {type(p).__name__}" + (f" of shape {tuple(p.shape)}, {p.dtype}" if isinstance(p, torch.Tensor) else ""))
+        if len(p) == 0: raise ValueError(f"layout[{r}] is empty: every rank must hold at least one position")
+    pos = torch.cat([p.cpu() for p in layout])
+    if not torch.equal(pos.sort().values, torch.arange(len(pos))):
         raise ValueError(f"layout must hold each position 0..n-1 exactly once, over all ranks (as zigzag_layout(n, world) does); its {len(pos)} positions do not")
     n = len(layout[rank])
     if q.shape[2] != n or k.shape[2] != n or v.shape[2] != n:
@@ -266,7 +282,7 @@ def ring_attention(q:torch.Tensor,          # this rank's queries (B, Hq, L_r, E
                    traffic:dict=None,       # if given, gets `sent_bytes` and `mha_bytes` added (and `backward_...` by the backward)
                   ) -> torch.Tensor:
     "This rank's rows of attention over the whole sequence, K/V blocks passed around a ring and merged by log-sum-exp; differentiable."
-    _check_local(q, k, v, layout)
+    _check_local(q, k, v, layout, window)
     if k.shape != v.shape: raise ValueError(f"ring_attention sends k and v as one block: they must have the same shape, got {tuple(k.shape)} and {tuple(v.shape)}")
     return _RingAttention.apply(q, k, v, layout, dict(is_causal=is_causal, window=window, softcap=softcap, scale=scale), traffic)
 
@@ -298,7 +314,7 @@ def allgather_attention(q:torch.Tensor, k:torch.Tensor, v:torch.Tensor, # as `ri
                         traffic:dict=None,    # if given, gets `sent_bytes` and `mha_bytes` added (and `backward_...` by the backward)
                        ) -> torch.Tensor:
     "This rank's rows of attention over the whole sequence, after one all-gather of every rank's K/V (Llama 3 style); differentiable."
-    rank, world = _check_local(q, k, v, layout)
+    rank, world = _check_local(q, k, v, layout, window)
     if k.shape != v.shape: raise ValueError(f"allgather_attention gathers k and v as one block: they must have the same shape, got {tuple(k.shape)} and {tuple(v.shape)}")
     kv = _GatherKV.apply(torch.stack([k, v]), layout, traffic, q.shape[1] // k.shape[1])
     mask = _block_mask(layout[rank].to(q.device), torch.cat(list(layout)).to(q.device), is_causal, window)
@@ -361,8 +377,14 @@ def append(self:ShardedKVCache, k_new:torch.Tensor,     # keys of the new tokens
            v_new:torch.Tensor,           # their values
            positions:torch.Tensor):      # (L,) absolute positions of the new tokens
     "Keep the new tokens that belong to this rank; drop keys that no later query can see through the window."
-    if k_new.shape[2] != len(positions) or v_new.shape != k_new.shape:
-        raise ValueError(f"k_new {tuple(k_new.shape)}, v_new {tuple(v_new.shape)} and {len(positions)} positions must agree")
+    want = tuple(self.k.shape[:2]) + (None, self.k.shape[3])
+    for name, t in (("k_new", k_new), ("v_new", v_new)):
+        if t.ndim != 4 or (*t.shape[:2], None, t.shape[3]) != want: raise ValueError(f"{name} must have shape (batch={want[0]}, n_kv_heads={want[1]}, new tokens, head_dim={want[3]}), got {tuple(t.shape)}")
+        if t.dtype != self.k.dtype or t.device != self.k.device: raise TypeError(f"{name} is {t.dtype} on {t.device} but the cache holds {self.k.dtype} on {self.k.device}")
+    if positions.ndim != 1 or positions.is_floating_point() or positions.dtype == torch.bool:
+        raise ValueError(f"positions must be a 1-D integer tensor (L,), the same for every sequence, got shape {tuple(positions.shape)}, {positions.dtype}")
+    if not k_new.shape[2] == v_new.shape[2] == len(positions):
+        raise ValueError(f"k_new, v_new and positions must hold as many tokens: {k_new.shape[2]}, {v_new.shape[2]} and {len(positions)}")
     mine = positions % self.world == self.rank
     self.k, self.v = torch.cat([self.k, k_new[:, :, mine]], 2), torch.cat([self.v, v_new[:, :, mine]], 2)
     self.positions = torch.cat([self.positions, positions[mine]])
