@@ -283,8 +283,9 @@ def gqa_attention_backward(q, k, v,          # as `gqa_attention`
                            *, causal_alignment:str="top_left", window:int=None, softcap:float=None, sinks=None, # as `gqa_attention`
                            block:int=64,     # queries per block
                           ) -> tuple:
-    "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's gradients. On torch the gradients are differentiable when the inputs need gradients."
+    "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's dq, dk and dv (dq summed over the parts gives the whole's; `dsinks` is already the whole's from each part). On torch the gradients are differentiable when the inputs need gradients."
     _check_inputs(q, k, v, attn_mask, out=out, lse=lse, dout=dout)
+    is_causal = check_bool("is_causal", is_causal, err=TypeError)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
     for name, x, shape in (("out", out, (B, Hq, L, Ev)), ("dout", dout, (B, Hq, L, Ev)), ("lse", lse, (B, Hq, L))):
         if tuple(x.shape) != shape: raise ValueError(f"{name} must have shape {shape} for these q, k, v, got {tuple(x.shape)}")

@@ -651,13 +651,22 @@ def run_vjp(graph:EinsumGraph, # a graph of ops with a VJP (`VJPS`), e.g. `atten
     if unknown := sorted(set(douts) - set(graph.outputs)): raise ValueError(f"douts names {unknown}, which are not outputs of the graph {graph.outputs}")
     if bad := sorted({n.op for n in graph.nodes} - set(VJPS)):
         raise NotImplementedError(f"run_vjp: no vector-Jacobian product for op(s) {bad}; it covers {sorted(VJPS)}: fuse the graph (fuse_attention) or use torch autograd")
+    fused = [n.output for n in graph.nodes if n.op == "fused_attention"]
+    if unknown := sorted(set(saved or {}) - set(fused)): raise ValueError(f"saved names {unknown}, which are not outputs of the graph's fused attention nodes {fused}")
+    for n, pair in (saved or {}).items():
+        if not (isinstance(pair, tuple) and len(pair) == 2): raise TypeError(f"saved[{n!r}] must be a pair (out, lse), got {type(pair).__name__}")
     cx, env = Context(graph, xp), dict(inputs)
     cx.saved = saved or {}
     for node in graph.nodes:
         made = OPS[node.op].run(cx, node, *(env[x] for x in node.inputs))
         names = node_outputs(node)
         env.update(zip(names, made if len(names) > 1 else (made,)))
-    grads = dict(douts)
+    for n, d in douts.items():
+        o = env[n]
+        if d is None: continue
+        if type(d).__module__.split(".")[0] != type(o).__module__.split(".")[0]: raise TypeError(f"douts[{n!r}] is a {type(d).__name__}, but the graph ran on {type(o).__name__}s")
+        if tuple(d.shape) != tuple(o.shape): raise ValueError(f"douts[{n!r}] has shape {tuple(d.shape)}, but output {n!r} has {tuple(o.shape)}")
+    grads = {n: d for n, d in douts.items() if d is not None}
     for node in reversed(graph.nodes):
         names = node_outputs(node)
         cots = [grads.pop(n, None) for n in names]

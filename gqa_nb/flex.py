@@ -85,7 +85,8 @@ def _mask_parts(cx, node, q, extra, bias_dtype=None) -> tuple:
     return keep, bias
 
 def _fused_flex(cx, node, q, k, v, *extra):
-    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod."
+    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod; the blocked loop under `vmap`, and on the CPU where k, v or a mask needs a gradient (`use_flex` tests q)."
+    if _mapped(q, k, v, *extra) or (not q.is_cuda and torch.is_grad_enabled() and any(t.requires_grad for t in (k, v, *extra))): return blocked_attention(cx, node, q, k, v, *extra)
     a = node.attrs
     P, R, *_ = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
     B, n_kv, (L, E), S = q.shape[0], q.shape[1], tuple(q.shape[-2:]), k.shape[-2]

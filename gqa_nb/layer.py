@@ -123,6 +123,8 @@ def build_layer_graph(config:GQAConfig,       # the layer's shape and options
 def _as_key_padding(m, b:int, s:int, what:str="attention_mask"):
     "A (b, s) mask (bool, or 0/1 integers as HF passes) as bool, True = a real token."
     if tuple(m.shape) != (b, s): raise ValueError(f"{what} must have shape (batch, seq) = {(b, s)}, got {tuple(m.shape)}")
+    if (np.issubdtype(m.dtype, np.inexact) if isinstance(m, np.ndarray) else (m.is_floating_point() or m.is_complex())):
+        raise TypeError(f"{what} of shape (batch, seq) must be bool or integer (True/1 = a real token), got {m.dtype}: an additive float mask (0 = attend, -inf = hidden) goes in as (batch, 1, L, S)")
     if isinstance(m, np.ndarray): return m if m.dtype == np.bool_ else m != 0
     return m if m.dtype == torch.bool else m != 0
 
