@@ -106,17 +106,22 @@ def next_positions(self:KVCache,
     return xp.where(pos < 0, 0, pos)
 
 # %% ../nbs/08_decode.ipynb #e00b2359
+def _check_like_cache(name:str, t, cache,   # the array to check, and a cache buffer (batch, heads, slots, head_dim) it goes beside
+                     heads:int=None, what:str="n_kv_heads"):   # its head count, if not the buffer's, and the name of that count
+    "Raise unless `t` is an array of `cache`'s library, dtype and device, shaped (batch, `heads`, tokens, head_dim) as `cache`."
+    B, H, _, E = cache.shape
+    heads = H if heads is None else heads
+    kind = "numpy array" if isinstance(cache, np.ndarray) else "torch tensor"
+    if not isinstance(t, type(cache)): raise TypeError(f"{name} must be a {kind} for a {kind.split()[0]} cache, got {type(t).__name__}")
+    if t.ndim != 4 or tuple(t.shape[:2]) != (B, heads) or t.shape[3] != E:
+        raise ValueError(f"{name} must have shape (batch={B}, {what}={heads}, new tokens, head_dim={E}), got {tuple(t.shape)}")
+    if t.dtype != cache.dtype: raise TypeError(f"{name} has dtype {t.dtype} but the cache holds {cache.dtype}")
+    if kind == "torch tensor" and t.device != cache.device: raise ValueError(f"{name} is on {t.device} but the cache is on {cache.device}")
+
 @patch
 def _check_kv(self:KVCache, name, t, heads:int=None):
     "Raise unless `t` is an array of this cache's library, dtype and device, shaped (batch, `heads` (default n_kv_heads), tokens, head_dim)."
-    c = self.config
-    heads, what = (c.n_kv_heads, "n_kv_heads") if heads is None else (heads, "n_heads")
-    if self.backend == "numpy" and not isinstance(t, np.ndarray): raise TypeError(f"{name} must be a numpy array for a numpy cache, got {type(t).__name__}")
-    if self.backend == "torch" and not isinstance(t, torch.Tensor): raise TypeError(f"{name} must be a torch tensor for a torch cache, got {type(t).__name__}")
-    if t.ndim != 4 or tuple(t.shape[:2]) != (self.batch, heads) or t.shape[3] != c.head_dim:
-        raise ValueError(f"{name} must have shape (batch={self.batch}, {what}={heads}, new tokens, head_dim={c.head_dim}), got {tuple(t.shape)}")
-    if t.dtype != self.dtype: raise TypeError(f"{name} has dtype {t.dtype} but the cache holds {self.dtype}")
-    if self.backend == "torch" and t.device != self.k.device: raise ValueError(f"{name} is on {t.device} but the cache is on {self.k.device}")
+    _check_like_cache(name, t, self.k, *(() if heads is None else (heads, "n_heads")))
 
 # %% ../nbs/08_decode.ipynb #5dac7eda
 @patch
@@ -131,6 +136,12 @@ def _detach_buffers(self:KVCache):
     if self.backend == "torch" and (self.k.grad_fn is not None or self.v.grad_fn is not None): self.k, self.v = self.k.detach(), self.v.detach()
 
 @patch
+def _keeps_order(self:KVCache, L:int, token_mask) -> bool:
+    "Would storing `L` new tokens per sequence keep every sequence in order from slot 0: in order now, no padding among them, no slot overwritten?"
+    n = self._in_order
+    return n is not None and n + L <= self.capacity and (token_mask is None or bool(self._token_mask(token_mask, L).all()))
+
+@patch
 def update(self:KVCache,
            k_new,               # new keys (batch, n_kv_heads, L, head_dim), already rotated
            v_new,               # new values, same shape
@@ -139,8 +150,7 @@ def update(self:KVCache,
     self._check_new(k_new, v_new)
     L, cap, W, xp = k_new.shape[2], self.capacity, self.config.sliding_window, namespace_of(self.k)
     real = self._token_mask(token_mask, L)
-    n = self._in_order
-    in_order = n is not None and n + L <= cap and (token_mask is None or bool(real.all()))   # the next slots, no padding, no wrap
+    in_order = self._keeps_order(L, token_mask)
     qpos = self.next_positions(L, real)
     new_len = self.lengths + xp.sum(xp.astype(real, xp.int64), axis=1)
     if self.max_context is not None and (new_len > self.max_context).any():
@@ -158,7 +168,7 @@ def update(self:KVCache,
     self.k[bi, :, slot], self.v[bi, :, slot] = k_new[bi, :, ti], v_new[bi, :, ti]
     self.positions[bi, slot] = qpos[bi, ti]
     self.lengths = new_len
-    self._in_order = n + L if in_order else None
+    self._in_order = self._in_order + L if in_order else None
     if not chunk:
         S = cap if self.rolling else max(int(new_len.max()), 1)
         k, v, kpos = self.k[:, :, :S], self.v[:, :, :S], self.positions[:, :S]
@@ -186,9 +196,8 @@ def attend(self:KVCache,
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
     if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r}: must be one of {STRATEGIES}")
     training, seed = check_bool("training", training, err=TypeError), check_int("seed", seed, optional=True, minimum=0, err=ValueError)
-    n, L = self._in_order, k_new.shape[2]
-    if (n is not None and L > 0 and n + L <= self.capacity and not (training and c.dropout) and not compiling()   # (traced, the count would be a guard that fails every step)
-            and (token_mask is None or bool(self._token_mask(token_mask, L).all()))):
+    L = k_new.shape[2]
+    if L > 0 and not (training and c.dropout) and not compiling() and self._keeps_order(L, token_mask):   # (traced, the count would be a guard that fails every step)
         return self._attend_in_order(q, k_new, v_new, strategy, kernel)
     spec = AttentionSpec.from_config(c, causal=None, window=None, has_mask=True, strategy=strategy)  # the mask says it all
     k, v, mask = self.update(k_new, v_new, token_mask)

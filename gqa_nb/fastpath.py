@@ -666,7 +666,7 @@ def run_vjp(graph:EinsumGraph, # a graph of ops with a VJP (`VJPS`), e.g. `atten
         if d is None: continue
         if type(d).__module__.split(".")[0] != type(o).__module__.split(".")[0]: raise TypeError(f"douts[{n!r}] is a {type(d).__name__}, but the graph ran on {type(o).__name__}s")
         if tuple(d.shape) != tuple(o.shape): raise ValueError(f"douts[{n!r}] has shape {tuple(d.shape)}, but output {n!r} has {tuple(o.shape)}")
-    grads = {n: d for n, d in douts.items() if d is not None}
+    grads = dict(douts)
     for node in reversed(graph.nodes):
         names = node_outputs(node)
         cots = [grads.pop(n, None) for n in names]

@@ -37,8 +37,7 @@ def use_flex(cx, node, q) -> bool:
     if not _maps_to_heads(node): return False
     if q.dtype == torch.float64: return False                                   # float64 stays on the blocked loop (exact references)
     if q.is_cuda: return True
-    if len(node.inputs) > 3 and not FLEX_CPU_MASK_INPUTS: return False
-    return not (torch.is_grad_enabled() and q.requires_grad)                    # compiled flex on the CPU: inference only
+    return len(node.inputs) == 3 or FLEX_CPU_MASK_INPUTS                      # (inputs needing gradients on the CPU: `_fused_flex` runs the blocked loop)
 
 # %% ../nbs/17_flex.ipynb #39359789
 def _heads_first(m, n_kv:int, G:int):
@@ -85,8 +84,8 @@ def _mask_parts(cx, node, q, extra, bias_dtype=None) -> tuple:
     return keep, bias
 
 def _fused_flex(cx, node, q, k, v, *extra):
-    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod; the blocked loop under `vmap`, and on the CPU where k, v or a mask needs a gradient (`use_flex` tests q)."
-    if _mapped(q, k, v, *extra) or (not q.is_cuda and torch.is_grad_enabled() and any(t.requires_grad for t in (k, v, *extra))): return blocked_attention(cx, node, q, k, v, *extra)
+    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod; the blocked loop under `vmap`, and on the CPU where any input needs a gradient (compiled FlexAttention on the CPU is inference only)."
+    if _mapped(q, k, v, *extra) or (not q.is_cuda and torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra))): return blocked_attention(cx, node, q, k, v, *extra)
     a = node.attrs
     P, R, *_ = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
     B, n_kv, (L, E), S = q.shape[0], q.shape[1], tuple(q.shape[-2:]), k.shape[-2]

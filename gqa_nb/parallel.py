@@ -16,6 +16,7 @@ from .config import GQAConfig, HeadPlan, check_int, head_plan, valid_tp_sizes
 from .executor import allowed, array_namespace
 from .fastpath import merge_partials
 from .attention import gqa_attention, gqa_attention_backward
+from .decode import _check_like_cache
 from .layer import GQAttention
 
 # %% auto #0
@@ -377,10 +378,7 @@ def append(self:ShardedKVCache, k_new:torch.Tensor,     # keys of the new tokens
            v_new:torch.Tensor,           # their values
            positions:torch.Tensor):      # (L,) absolute positions of the new tokens
     "Keep the new tokens that belong to this rank; drop keys that no later query can see through the window."
-    want = tuple(self.k.shape[:2]) + (None, self.k.shape[3])
-    for name, t in (("k_new", k_new), ("v_new", v_new)):
-        if t.ndim != 4 or (*t.shape[:2], None, t.shape[3]) != want: raise ValueError(f"{name} must have shape (batch={want[0]}, n_kv_heads={want[1]}, new tokens, head_dim={want[3]}), got {tuple(t.shape)}")
-        if t.dtype != self.k.dtype or t.device != self.k.device: raise TypeError(f"{name} is {t.dtype} on {t.device} but the cache holds {self.k.dtype} on {self.k.device}")
+    _check_like_cache("k_new", k_new, self.k); _check_like_cache("v_new", v_new, self.k)
     if positions.ndim != 1 or positions.is_floating_point() or positions.dtype == torch.bool:
         raise ValueError(f"positions must be a 1-D integer tensor (L,), the same for every sequence, got shape {tuple(positions.shape)}, {positions.dtype}")
     if not k_new.shape[2] == v_new.shape[2] == len(positions):
