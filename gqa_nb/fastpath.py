@@ -507,7 +507,8 @@ if torch is not None:
         @staticmethod
         def forward(cx, node, want_lse, q, k, v, *extra):
             pb = AttentionProblem(cx, node, q, k, v, extra)
-            return _node_outputs(pb, True, *flash_forward(pb, want_lse or pb.sinks is not None))
+            out, lse = _node_outputs(pb, True, *flash_forward(pb, want_lse or pb.sinks is not None))
+            return out.detach(), lse.detach()     # not views of the op's buffers: autograd lets the caller write in place on them, then checks the saved output's version at backward (as SDPA)
         @staticmethod
         def setup_context(ctx, inputs, output):
             cx, node, _, q, k, v, *extra = inputs
