@@ -14,10 +14,10 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
                              is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'NUMPY_CHUNK_BYTES', 'FUSED_LOWERINGS', 'VJPS',
-           'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles', 'key_chunks', 'AttentionProblem',
-           'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention', 'fused_attention_lowering',
-           'run_vjp', 'fuse_attention', 'merge_partials']
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'NUMPY_CHUNK_BYTES', 'FAR_LSE', 'FUSED_LOWERINGS',
+           'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles', 'key_chunks',
+           'AttentionProblem', 'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention',
+           'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -323,27 +323,38 @@ def _merge_weights(xp, m, l, mt, lt):
     w = xp.where(total == 0, 1.0, total)
     return m_new, total, a / w, b / w
 
+def _is_wrapped(a) -> bool:
+    "Is `a` wrapped by a `torch.func` transform (vmap's batching among them: no branching on its values)? (No public test in torch 2.13.)"
+    return getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda a: False)(a)
+
 def _zeros_for(xp, device, *arrays):
     "`zeros(shape, dtype)`: fresh zeros; under `torch.func` transforms, zeros that carry the transforms' wrapping of `arrays` (vmap's batch axis among them), because adding a mapped array in place into a plain one is an error there. The carrier is `Σ sum(a[..., :0])`, an exact 0 made from every wrapped array."
     zeros = lambda shape, dtype: xp.zeros(shape, dtype=dtype, device=device)
     if not is_torch_namespace(xp) or _tracing(xp): return zeros                                   # (dynamo cannot trace the test below)
-    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda a: False)   # (no public test in torch 2.13)
-    wrapped = [a for a in arrays if a is not None and is_wrapped(a)]
+    wrapped = [a for a in arrays if a is not None and _is_wrapped(a)]
     if not wrapped: return zeros
     zero = sum(xp.sum(a[..., :0]) for a in wrapped)
     return lambda shape, dtype: zeros(shape, dtype) + xp.astype(zero, dtype)
 
-def flash_forward(pb:AttentionProblem, want_lse:bool=True):
-    "Each query block's key tiles as partial attentions, merged as they come (by log-sum-exp, each LSE kept as its max and sum). Returns `out (n, r, L, F)` in the inputs' dtype and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
+def _with_sink(pb:AttentionProblem, n:int, m, l):
+    "A block of `n` queries' `(max, sum)` with the sink joined as one more logit: the new `(max, sum)` and the weight of what came before."
+    xp = pb.xp
+    sink = xp.reshape(xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1)), m.shape)
+    m, l, w, _ = _merge_weights(xp, m, l, sink, 1.0)
+    return m, l, w
+
+def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
+    "Each query block's key tiles as partial attentions, merged as they come (by log-sum-exp, each LSE kept as its max and sum). Returns `out (n, r, L, F)` in the inputs' dtype (or `out_dtype`) and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
     xp = pb.xp
     blank = xp.zeros if any(len(tiles) == 0 for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
     whole = len(pb.plan) == 1 and len(pb.plan[0][2]) > 0                              # one block that sees keys: its output is the output (len(): dynamo cannot take a tuple's truth)
-    out = None if whole else blank((pb.nb, pb.nr, pb.L, pb.F), dtype=pb.dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
+    dtype = pb.dtype if out_dtype is None else out_dtype
+    out = None if whole else blank((pb.nb, pb.nr, pb.L, pb.F), dtype=dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     writable = _writable(xp)
     if is_torch_namespace(xp) and not writable and not _tracing(xp):   # recorded by autograd or under torch.func: buffers that carry the transforms' wrapping
         zeros = _zeros_for(xp, pb.dev, pb.Q, pb.K, pb.V, *pb.masks, *(() if pb.sinks is None else (pb.sinks,)))
-        out, lse = None if whole else zeros((pb.nb, pb.nr, pb.L, pb.F), pb.dtype), zeros((pb.nb, pb.nr, pb.L), pb.acc) - math.inf
+        out, lse = None if whole else zeros((pb.nb, pb.nr, pb.L, pb.F), dtype), zeros((pb.nb, pb.nr, pb.L), pb.acc) - math.inf
     qbuf, sbuf, obuf, pvbuf = pb.scratch(pb.E, None, pb.F, pb.F)    # a block's queries, a tile's scores, the block's output, a tile's p·V
     softmax = _tile_softmax_torch if is_torch_namespace(xp) else _tile_softmax
     for i0, i1, tiles in pb.plan:
@@ -366,11 +377,10 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True):
             if writable: o *= wo; pv *= wt; o += pv
             else: o = o * wo + pv * wt
         if pb.sinks is not None:                                  # the sink joins the softmax: one more logit, with value 0
-            sink = xp.reshape(xp.broadcast_to(xp.astype(pb.sinks, pb.acc)[:, :, None, :], (pb.nb, pb.nr, n, 1)), m.shape)
-            m, l, wo, _ = _merge_weights(xp, m, l, sink, 1.0)
+            m, l, wo = _with_sink(pb, n, m, l)
             if writable: o *= wo
             else: o = o * wo
-        o = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), pb.dtype, copy=False)
+        o = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), dtype, copy=False)
         if whole: out = o
         else: out[:, :, i0:i1, :] = o
         if want_lse: lse[:, :, i0:i1] = xp.reshape(xp.where(l == 0, -math.inf, m + xp.log(xp.where(l == 0, 1.0, l))), (pb.nb, pb.nr, n))
@@ -386,8 +396,24 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
     dm[..., slice(i0, i1) if dm.shape[-2] > 1 else slice(None), slice(j0, j1) if dm.shape[-1] > 1 else slice(None)] += g
 
 # %% ../nbs/04_fastpath.ipynb #ff65c238
-def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()):
-    "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype."
+FAR_LSE = 2.0 ** 16   # a row LSE at least this large in magnitude may have lost `log Σ exp(s − max)` to rounding (its spacing in float32 is 2⁻⁷ there)
+
+def _far_rows(pb:AttentionProblem, qs, i0, i1, tiles, lse, do, d, buf):
+    "A block's shift, `dO` and `D` for the backward. Rows whose finite LSE is at least `FAR_LSE` in magnitude (every score near the dtype's most negative number: the LSE rounds to the max, and `exp(s − lse)` would be 1 for every key) get their max `m` and sum `l` again from the block's tiles: `P = exp(s − m) / l`, as a shift by `m` and `dO`, `D` scaled by `1/l` (`dV = Pᵀ dO` and `dS = P ∘ (dO·Vᵀ − D)` take the `1/l` along). Others, and blocks without such rows, unchanged; skipped while `torch.compile` traces and under `torch.func` transforms (neither branches on values)."
+    xp = pb.xp
+    far = (xp.abs(lse) >= FAR_LSE) & (xp.abs(lse) != math.inf)
+    if _tracing(xp) or (is_torch_namespace(xp) and _is_wrapped(lse)) or not bool(xp.any(far)): return lse, do, d
+    m = l = None
+    for j0, j1, c0, c1 in tiles:
+        _, mt, lt, _ = _tile_softmax(xp, pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=buf)[0])
+        if m is None: m, l = mt, lt
+        else: m, l, _, _ = _merge_weights(xp, m, l, mt, lt)
+    if pb.sinks is not None: m, l, _ = _with_sink(pb, i1 - i0, m, l)
+    inv = 1 / xp.where(far, l, 1.0)
+    return xp.where(far, m, lse), do * inv, d * inv
+
+def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=(), own_lse:bool=True):
+    "The vector-Jacobian product of `flash_forward`, tile by tile from the saved output and row LSE. Returns `(dQ, dK, dV, dsinks, dmasks)`: dQ in the inputs' dtype (a block is done at once), the rest summed in the accumulation dtype. `own_lse`: the LSE is of these keys (not of a larger set that they are part of, as in ring attention), so rows whose LSE lost its sum to rounding can be recomputed (`_far_rows`)."
     xp = pb.xp
     zeros = _zeros_for(xp, pb.dev, pb.Q, pb.K, pb.V, out, lse, dout, dlse)
     out, dout = (xp.reshape(t, (pb.nb, pb.nr, pb.L, pb.F)) for t in (out, dout))
@@ -408,12 +434,13 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
         if len(tiles) == 0: continue
         qs, l = pb.rows_of(pb.Q, i0, i1, qbuf), pb.rows_of(lse, i0, i1)
         do, d = (xp.reshape(t, (pb.nb, pb.nr * (i1 - i0), t.shape[-1])) for t in (do, D))
+        if own_lse: l, do, d = _far_rows(pb, qs, i0, i1, tiles, l, do, d, sbuf)
         dq = _view(xp, dqbuf, qs.shape)
         if dq is None: dq = zeros(qs.shape, pb.acc)
         else: dq[...] = 0
         for j0, j1, c0, c1 in tiles:
             s, t = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
-            p = _exp_shifted(xp, s, l)                                 # P = exp(S − lse), recomputed
+            p = _exp_shifted(xp, s, l)                                 # P = exp(S − lse), recomputed (unnormalised in a far row: its dO, D carry 1/l)
             kt, vt = pb.tile(pb.K, j0, j1), pb.tile(pb.V, j0, j1)
             _add_product(xp, dV[:, j0:j1, :], xp.matrix_transpose(p), do)   # summed over the G heads' rows
             ds = _matmul(xp, do, xp.matrix_transpose(vt), _view(xp, dsbuf, s.shape))   # dP = dO·Vᵀ ...
@@ -432,10 +459,15 @@ def flash_backward(pb:AttentionProblem, out, lse, dout, dlse=None, mask_grads=()
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c423
 def _node_outputs(pb:AttentionProblem, want_lse:bool, out, lse):
-    "The node's outputs from the folded ones: `out` in the inputs' dtype, and the LSE when wanted."
+    "The node's outputs from the folded ones: `out` (in the dtype `flash_forward` gave it), and the LSE when wanted."
     xp = pb.xp
-    out = xp.reshape(xp.astype(out, pb.dtype, copy=False), pb.lead + pb.rows + (pb.L, pb.F))
+    out = xp.reshape(out, pb.lead + pb.rows + (pb.L, pb.F))
     return (out, xp.reshape(lse, pb.lead + pb.rows + (pb.L,))) if want_lse else out
+
+def _saved_out_dtype(pb:AttentionProblem, extra):
+    "The dtype `FusedAttention` keeps its output in for the backward: for half types, the accumulation dtype where SDPA on the CPU runs its math backend, which keeps float32 throughout — values narrower or wider than keys (`Ev ≠ E`), an added mask or sinks that need a gradient — since the backward's `D = rowsum(dO ∘ O)` from a half-type `O` loses up to 2–3× SDPA's accuracy in `dQ`, `dK` and those gradients there; else None: the inputs' dtype."
+    wants = pb.E != pb.F or any(getattr(x, "requires_grad", False) and pb.xp.isdtype(x.dtype, "real floating") for x in extra)
+    return pb.acc if wants and pb.acc != pb.dtype else None
 
 def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
     "`flash_backward`'s gradients in the shapes and dtypes of the node's inputs `(q, k, v, *extra)`; None where there is none."
@@ -503,11 +535,11 @@ def _function(base):
 
 if torch is not None:
     class FusedAttention(torch.autograd.Function):
-        "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `FusedAttentionVJP`."
+        "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `FusedAttentionVJP`. Its output is in float32 for half types where `_saved_out_dtype` says (the caller rounds it)."
         @staticmethod
         def forward(cx, node, want_lse, q, k, v, *extra):
             pb = AttentionProblem(cx, node, q, k, v, extra)
-            out, lse = _node_outputs(pb, True, *flash_forward(pb, want_lse or pb.sinks is not None))
+            out, lse = _node_outputs(pb, True, *flash_forward(pb, want_lse or pb.sinks is not None, _saved_out_dtype(pb, extra)))
             return out.detach(), lse.detach()     # not views of the op's buffers: autograd lets the caller write in place on them, then checks the saved output's version at backward (as SDPA)
         @staticmethod
         def setup_context(ctx, inputs, output):
@@ -554,7 +586,7 @@ if torch is not None:
     def _node_function(ctx):
         def outputs(q, k, v, *extra):
             pb = AttentionProblem(ctx.cx, ctx.node, q, k, v, extra)
-            return _node_outputs(pb, True, *flash_forward(pb, True))
+            return _node_outputs(pb, True, *flash_forward(pb, True, _saved_out_dtype(pb, extra)))
         return outputs
     _JVP = {FusedAttention: _with_jvp(FusedAttention, _node_function),
             FusedAttentionVJP: _with_jvp(FusedAttentionVJP, lambda ctx: lambda *arrays: _vjp(ctx.cx, ctx.node, ctx.mask_grads, *arrays))}
@@ -599,6 +631,7 @@ def blocked_attention(cx, node, q, k, v, *extra):
                 return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
         if train or _mapped(q, k, v, *extra):
             out, lse = _function(FusedAttention).apply(cx, node, want_lse or train, q, k, v, *extra)   # the backward needs the LSE
+            out = out.to(q.dtype)                         # (rounded out of the Function where it keeps a float32 output)
             return (out, lse) if want_lse else out
     pb = AttentionProblem(cx, node, q, k, v, extra)
     return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
@@ -633,7 +666,7 @@ def _fused_vjp(cx, node, ins, outs, cots):
     out, lse = saved if saved is not None else flash_forward(pb)   # else the forward again: no graph output keeps the LSE
     dout = cots[0] if cots[0] is not None else cx.xp.zeros(outs[0].shape, dtype=outs[0].dtype, device=device_of(outs[0]))
     masks = [m for m, r in zip(ins[3:], pb.roles) if r != "sinks"]
-    grads = flash_backward(pb, out, lse, dout, cots[1] if len(cots) > 1 else None, [cx.xp.isdtype(m.dtype, "real floating") for m in masks])
+    grads = flash_backward(pb, out, lse, dout, cots[1] if len(cots) > 1 else None, [cx.xp.isdtype(m.dtype, "real floating") for m in masks], own_lse=saved is None)
     return _input_grads(pb, ins, grads)
 
 VJPS.update(rearrange=_rearrange_vjp, repeat=_rearrange_vjp, rename=lambda cx, node, ins, outs, cots: list(cots), fused_attention=_fused_vjp)
