@@ -4,14 +4,15 @@
 
 # %% ../nbs/04_fastpath.ipynb #3315dcb8
 from __future__ import annotations
-import functools, math
+import functools, json, math
+from types import SimpleNamespace
 import numpy as np
 from fastcore.basics import patch
 from .config import check_int
 from .graph import (EinsumGraph, GraphError, compiling, Node, Tensor, OPS, register_op, replace_nodes, parse_einsum, layout_plan, node_outputs,
                           mask_words, infer_einsum, require_attrs, check_positive_attr, check_causal_attrs, check_mask_roles, subscript)
 from .executor import (implements, allowed, query_offset, align_to, apply_masks, half_dtypes, neg_inf,
-                             is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs)
+                             is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs, namespace_of)
 
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'NUMPY_CHUNK_BYTES', 'FAR_LSE', 'FUSED_LOWERINGS',
@@ -464,10 +465,10 @@ def _node_outputs(pb:AttentionProblem, want_lse:bool, out, lse):
     out = xp.reshape(out, pb.lead + pb.rows + (pb.L, pb.F))
     return (out, xp.reshape(lse, pb.lead + pb.rows + (pb.L,))) if want_lse else out
 
-def _saved_out_dtype(pb:AttentionProblem, extra):
-    "The dtype `FusedAttention` keeps its output in for the backward: for half types, the accumulation dtype where SDPA on the CPU runs its math backend, which keeps float32 throughout — values narrower or wider than keys (`Ev ≠ E`), an added mask or sinks that need a gradient — since the backward's `D = rowsum(dO ∘ O)` from a half-type `O` loses up to 2–3× SDPA's accuracy in `dQ`, `dK` and those gradients there; else None: the inputs' dtype."
-    wants = pb.E != pb.F or any(getattr(x, "requires_grad", False) and pb.xp.isdtype(x.dtype, "real floating") for x in extra)
-    return pb.acc if wants and pb.acc != pb.dtype else None
+def _float32_out(q, v, extra) -> bool:
+    "Does `FusedAttention` keep its output in float32 for the backward? For half types where SDPA on the CPU runs its math backend, which keeps float32 throughout — values narrower or wider than keys (`Ev ≠ E`), an added mask or sinks that need a gradient — since the backward's `D = rowsum(dO ∘ O)` from a half-type `O` loses up to 2–3× SDPA's accuracy in `dQ`, `dK` and those gradients there."
+    if q.dtype not in (torch.float16, torch.bfloat16): return False
+    return q.shape[-1] != v.shape[-1] or any(x.requires_grad and x.is_floating_point() for x in extra)
 
 def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
     "`flash_backward`'s gradients in the shapes and dtypes of the node's inputs `(q, k, v, *extra)`; None where there is none."
@@ -535,11 +536,11 @@ def _function(base):
 
 if torch is not None:
     class FusedAttention(torch.autograd.Function):
-        "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `FusedAttentionVJP`. Its output is in float32 for half types where `_saved_out_dtype` says (the caller rounds it)."
+        "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `FusedAttentionVJP`. Its output is in float32 for half types where `_float32_out` says (the caller rounds it)."
         @staticmethod
         def forward(cx, node, want_lse, q, k, v, *extra):
             pb = AttentionProblem(cx, node, q, k, v, extra)
-            out, lse = _node_outputs(pb, True, *flash_forward(pb, want_lse or pb.sinks is not None, _saved_out_dtype(pb, extra)))
+            out, lse = _node_outputs(pb, True, *flash_forward(pb, want_lse or pb.sinks is not None, pb.acc if _float32_out(q, v, extra) else None))
             return out.detach(), lse.detach()     # not views of the op's buffers: autograd lets the caller write in place on them, then checks the saved output's version at backward (as SDPA)
         @staticmethod
         def setup_context(ctx, inputs, output):
@@ -586,10 +587,75 @@ if torch is not None:
     def _node_function(ctx):
         def outputs(q, k, v, *extra):
             pb = AttentionProblem(ctx.cx, ctx.node, q, k, v, extra)
-            return _node_outputs(pb, True, *flash_forward(pb, True, _saved_out_dtype(pb, extra)))
+            return _node_outputs(pb, True, *flash_forward(pb, True, pb.acc if _float32_out(q, v, extra) else None))
         return outputs
     _JVP = {FusedAttention: _with_jvp(FusedAttention, _node_function),
             FusedAttentionVJP: _with_jvp(FusedAttentionVJP, lambda ctx: lambda *arrays: _vjp(ctx.cx, ctx.node, ctx.mask_grads, *arrays))}
+
+# %% ../nbs/04_fastpath.ipynb #cop0cd
+def _node_text(node, axes:tuple) -> str:
+    "The fused `node` and the axes of its inputs, as JSON: what the custom op rebuilds its `AttentionProblem` from."
+    return json.dumps(dict(op=node.op, inputs=list(node.inputs), output=node.output, attrs=node.attrs, axes=dict(zip(node.inputs, axes))), sort_keys=True)
+
+@functools.lru_cache(maxsize=256)
+def _node_from_text(text:str) -> tuple:
+    "`(cx, node)` from `_node_text`: a context whose graph knows only the node's input axes."
+    d = json.loads(text)
+    graph = SimpleNamespace(tensors={n: SimpleNamespace(axes=a) for n, a in d["axes"].items()})
+    return Context(graph, namespace_of(torch.empty(0))), Node(d["op"], tuple(d["inputs"]), d["output"], d["attrs"])
+
+if torch is not None:
+    _node_text = torch.compiler.assume_constant_result(_node_text)
+    if not hasattr(torch.ops.gqa_nb, "fused_attention"):        # (registered once per process, whichever copy of this code comes first)
+        @torch.library.custom_op("gqa_nb::fused_attention", mutates_args=(),
+                                 schema="(Tensor q, Tensor k, Tensor v, Tensor[] extra, str node, bool float32_out) -> (Tensor, Tensor)")
+        def _fused_op(q, k, v, extra, node, float32_out):
+            cx, node = _node_from_text(node)
+            pb = AttentionProblem(cx, node, q, k, v, tuple(extra))
+            out, lse = _node_outputs(pb, True, *flash_forward(pb, True, pb.acc if float32_out else None))
+            return out.contiguous(), lse.contiguous()
+
+        @_fused_op.register_fake
+        def _(q, k, v, extra, node, float32_out):
+            acc = torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype
+            return q.new_empty(tuple(q.shape[:-1]) + (v.shape[-1],), dtype=acc if float32_out else q.dtype), q.new_empty(tuple(q.shape[:-1]), dtype=acc)
+
+        @torch.library.custom_op("gqa_nb::fused_attention_backward", mutates_args=(),
+                                 schema="(Tensor q, Tensor k, Tensor v, Tensor[] extra, Tensor out, Tensor lse, Tensor dout, Tensor? dlse, str node, bool[] mask_grads) -> Tensor[]")
+        def _fused_backward_op(q, k, v, extra, out, lse, dout, dlse, node, mask_grads):
+            cx, node = _node_from_text(node)
+            return [g.contiguous() for g in _vjp(cx, node, list(mask_grads), q, k, v, out, lse, dout, dlse, *extra) if g is not None]
+
+        def _made_grads(node, extra, mask_grads) -> list:
+            "Which of `extra` get a gradient from the backward op: the sinks always, a mask where `mask_grads` says."
+            wants = iter(mask_grads)
+            return [r == "sinks" or next(wants) for r in node.attrs.get("roles", [])]
+
+        @_fused_backward_op.register_fake
+        def _(q, k, v, extra, out, lse, dout, dlse, node, mask_grads):
+            made = _made_grads(_node_from_text(node)[1], extra, mask_grads)
+            return [torch.empty_like(x) for x in (q, k, v)] + [torch.empty_like(x) for x, m in zip(extra, made) if m]
+
+        def _fused_op_setup(ctx, inputs, output):
+            q, k, v, extra, node, _ = inputs
+            roles = _node_from_text(node)[1].attrs.get("roles", [])
+            ctx.node, ctx.mask_grads = node, [m.requires_grad and m.is_floating_point() for m, r in zip(extra, roles) if r != "sinks"]
+            ctx.save_for_backward(q, k, v, *output, *extra)
+
+        def _fused_op_backward(ctx, dout, dlse):
+            q, k, v, out, lse, *extra = ctx.saved_tensors
+            grads = iter(torch.ops.gqa_nb.fused_attention_backward(q, k, v, extra, out, lse, torch.zeros_like(out) if dout is None else dout, dlse, ctx.node, ctx.mask_grads))
+            dq, dk, dv = next(grads), next(grads), next(grads)
+            made = _made_grads(_node_from_text(ctx.node)[1], extra, ctx.mask_grads)
+            return dq, dk, dv, [next(grads) if m else None for m in made], None, None
+
+        _fused_op.register_autograd(_fused_op_backward, setup_context=_fused_op_setup)
+
+def _compiled_attention(cx, node, q, k, v, *extra):
+    "The fused op as the custom op `gqa_nb::fused_attention`, for `torch.compile` to trace as one step: outputs in the dtypes of the loop's."
+    out, lse = torch.ops.gqa_nb.fused_attention(q, k, v, list(extra), _node_text(node, tuple(input_axes(cx, node, i) for i in range(len(node.inputs)))), _float32_out(q, v, extra))
+    out = out.to(q.dtype)
+    return (out, lse) if "lse" in node.attrs else out
 
 # %% ../nbs/04_fastpath.ipynb #ab39ce8c
 def _mapped(*arrays) -> bool:
@@ -620,6 +686,7 @@ def blocked_attention(cx, node, q, k, v, *extra):
     want_lse = "lse" in node.attrs
     if _autocasting(cx.xp, q):
         with torch.autocast(q.device.type, enabled=False): return blocked_attention(cx, node, q, k, v, *extra)
+    if _tracing(cx.xp) and q.shape[-2] != 1: return _compiled_attention(cx, node, q, k, v, *extra)   # more than one query row: one opaque step (above)
     tangents = is_torch_namespace(cx.xp) and _tangents(q, k, v, *extra)
     if _no_grad_suffices(cx.xp, (q, k, v, *extra)) and not tangents:
         with torch.no_grad(): return blocked_attention(cx, node, q, k, v, *extra)
