@@ -211,21 +211,25 @@ def _check_args(quick, device, reps, cases, impls):
     if device == "cuda" and not torch.cuda.is_available(): raise ValueError("device='cuda' but torch.cuda.is_available() is False: no CUDA device here")
     check_int("reps", reps, minimum=5, err=ValueError)   # the bench reports a median of at least 5
     cases = list(DEFAULT_CASES) if cases is None else ([cases] if isinstance(cases, str) else list(cases))
+    if not cases: raise ValueError(f"cases=[]: no case given; the cases are {', '.join(CASES)} (None: {', '.join(DEFAULT_CASES)})")
     bad = [c for c in cases if c not in CASES]
-    if bad or not cases: raise ValueError(f"cases={cases!r}: unknown case {bad[0] if bad else None!r}; the cases are {', '.join(CASES)}")
+    if bad: raise ValueError(f"cases={cases!r}: unknown case {bad[0]!r}; the cases are {', '.join(CASES)}")
+    cases = list(dict.fromkeys(cases))                      # a case named twice runs once
     impls = list(IMPLS) if impls is None else ([impls] if isinstance(impls, str) else list(impls))
     bad = [i for i in impls if i not in IMPLS]
     if bad: raise ValueError(f"impls={impls!r}: unknown implementation {bad[0]!r}; they are {', '.join(IMPLS)}")
     if "sdpa_gqa" not in impls: impls.insert(0, "sdpa_gqa")   # the reference every ratio is taken to
     return cases, [i for i in IMPLS if i in impls]
 
+def _cpu_model() -> str:
+    "The CPU's model name from /proc/cpuinfo (Linux), else `platform.processor()` or the machine type."
+    try:
+        with open("/proc/cpuinfo") as f: return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
 def _device_name(device):
     if device == "cuda": return f"cuda: {torch.cuda.get_device_name()}"
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f: model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration): pass
-    return f"cpu: {model} ({os.cpu_count()} logical cores)"
+    return f"cpu: {_cpu_model()} ({os.cpu_count()} logical cores)"
 
 # %% ../nbs/14_bench.ipynb #e5c79c1b
 def _training(fns:dict, q, k, v, device:str, skipped:dict, case:str, gen) -> dict:
@@ -311,10 +315,10 @@ def _bench_case(case:str, c:dict, impls:list, meta:dict, *, device:str, dtype:st
     return _case_records(case, facts, times, first, peaks, errs, limit)
 
 # %% ../nbs/14_bench.ipynb #da8e0028
-def run_bench(quick:bool=False,     # scaled-down shapes that run in seconds (a smoke test)
+def run_bench(quick:bool=False,     # scaled-down shapes: a smoke test (FlexAttention's compiles dominate its time on a CPU)
               device:str="cpu",     # "cpu" or "cuda" (torch implementations on the GPU; numpy is skipped)
               reps:int=None,        # timed rounds (>= 5); default 7, or 5 with `quick`
-              cases=None,           # case names (default: `DEFAULT_CASES`)
+              cases=None,           # case names, each run once in the order given (default: `DEFAULT_CASES`)
               impls=None,           # implementation names (default: all of `IMPLS`; `sdpa_gqa` is always run)
               seed:int=0,           # seed of the random inputs
               pause:float=None,     # seconds before each timed call; default 0.1 (CPU), 0.02 (quick), 0 (CUDA)

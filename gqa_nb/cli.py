@@ -47,20 +47,22 @@ def _preset_arg(s:str):
 
 # %% ../nbs/15_cli.ipynb #5b92d973
 def _presets(args) -> int:
-    "Print the preset table (or just the names)."
+    "Print the preset table (or just the names: then no option of the table may be given)."
+    table = [f for f, v in (('--dtype', args.dtype), ('--batch', args.batch), ('--context', args.context), ('--markdown', args.markdown or None)) if v is not None]
+    if args.names and table: raise ValueError(f"--names prints only the preset names, not the table that {', '.join(table)} {'sets' if len(table) == 1 else 'set'} up; give one or the other")
     if args.names: print('\n'.join(list_presets()))
-    else: print(preset_table(args.dtype, args.batch, args.context, markdown=args.markdown))
+    else: print(preset_table(args.dtype or 'bf16', args.batch or 1, args.context, markdown=args.markdown))
     return 0
 
 def _add_presets(sub):
     "Register `gqa-nb presets`."
     p = sub.add_parser('presets', help='table of published model shapes and their KV cache',
                        description='Published model attention shapes (from each config.json) and their KV cache, GQA beside MHA.')
-    p.add_argument('--dtype', type=_dtype_arg, default='bf16', help=f"cache element type: {', '.join(DTYPE_BYTES)} (default bf16)")
-    p.add_argument('--batch', type=_parse_count, default=1, help='sequences (default 1)')
+    p.add_argument('--dtype', type=_dtype_arg, default=None, help=f"cache element type: {', '.join(DTYPE_BYTES)} (default bf16)")
+    p.add_argument('--batch', type=_parse_count, default=None, help='sequences (default 1)')
     p.add_argument('--context', type=_parse_count, default=None, help="tokens per sequence (default: each model's max context)")
     p.add_argument('--markdown', action='store_true', help='print a Markdown table')
-    p.add_argument('--names', action='store_true', help='print only the preset names, one per line')
+    p.add_argument('--names', action='store_true', help='print only the preset names, one per line (without the options above)')
     p.set_defaults(func=_presets)
 
 # %% ../nbs/15_cli.ipynb #310ce26b
@@ -274,14 +276,14 @@ def _add_bench(sub):
     "Register `gqa-nb bench`."
     p = sub.add_parser('bench', help='time gqa_nb against PyTorch SDPA and its other peers: decode and prefill, long and training cases on request; gqa-nb bench --help for options',
                        description="Time gqa_nb against PyTorch SDPA and the other peers a user could pick: decode and causal prefill by default, long and training cases on request (Llama-3-8B attention: Hq=32, Hkv=8, E=128).")
-    p.add_argument("--quick", action="store_true", help="scaled-down shapes that run in seconds (a smoke test, not a measurement)")
+    p.add_argument("--quick", action="store_true", help="scaled-down shapes: a smoke test, not a measurement: 40-80 s on a 2-core CPU, most of it compiling FlexAttention (the longer with torch's compile cache empty)")
     p.add_argument("--json", metavar="PATH", nargs="?", const="", default=None,
                    help="also write the result as JSON: to PATH (a file, or bench.json in a folder), or with no PATH to bench.json in a fresh "
                         "folder gqa_nb-bench-<UTC time> in the current directory")
     p.add_argument("--overwrite", action="store_true", help="let --json replace an existing file (a --quick result never replaces a full one)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the torch implementations run")
     p.add_argument("--reps", type=_reps_arg, default=None, help="timed rounds, at least 5 (default 7; 5 with --quick)")
-    p.add_argument("--cases", nargs="+", choices=list(BENCH_CASES), default=None, help="which cases (default: decode prefill)")
+    p.add_argument("--cases", nargs="+", choices=list(BENCH_CASES), default=None, help="which cases, each run once (default: decode prefill)")
     p.add_argument("--impls", nargs="+", choices=list(BENCH_IMPLS), default=None, metavar="IMPL",
                    help=f"time only these (sdpa_gqa always runs; default: all): {', '.join(BENCH_IMPLS)}")
     p.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="element type of q, k, v (default float32)")

@@ -11,7 +11,7 @@ from .config import GQAConfig, check_int
 from .layer import GQAttention
 
 # %% auto #0
-__all__ = ['METHODS', 'pool_kv_heads', 'mha_to_gqa', 'convert_model']
+__all__ = ['METHODS', 'pool_kv_heads', 'ConversionError', 'mha_to_gqa', 'convert_model']
 
 # %% ../nbs/10_convert.ipynb #075668ae
 METHODS = ("mean", "first")
@@ -23,9 +23,10 @@ def pool_kv_heads(w,                  # K or V projection weight (n_kv·head_dim
                  ):
     "Pool the KV heads stacked along axis 0 of `w` into `n_kv_heads` heads, contiguous groups of current/`n_kv_heads`."
     if method not in METHODS: raise ValueError(f"method={method!r} is not one of {METHODS}")
+    n_kv_heads, head_dim = check_int("n_kv_heads", n_kv_heads, err=ValueError), check_int("head_dim", head_dim, err=ValueError)
     if w.shape[0] % head_dim: raise ValueError(f"axis 0 of w has size {w.shape[0]}, not a multiple of head_dim={head_dim}")
     H = w.shape[0] // head_dim
-    if n_kv_heads < 1 or H % n_kv_heads: raise ValueError(f"n_kv_heads={n_kv_heads} must divide the {H} heads of w")
+    if H % n_kv_heads: raise ValueError(f"n_kv_heads={n_kv_heads} must divide the {H} heads of w")
     g = w.reshape(n_kv_heads, H // n_kv_heads, head_dim, *w.shape[1:])
     if method == "first": out = g[:, 0]
     elif isinstance(g, torch.Tensor) and g.dtype in (torch.float16, torch.bfloat16): out = g.float().mean(1).to(g.dtype)
@@ -58,15 +59,40 @@ def _is_hf_attention(m) -> bool:
             and hasattr(getattr(m, "config", None), "num_key_value_heads") and hasattr(m, "num_key_value_groups")
             and isinstance(getattr(m, "head_dim", None), int))
 
-def _heads(m) -> tuple[int, int, int]:
-    "(n_heads, n_kv_heads, head_dim) of a layer `mha_to_gqa` can convert; TypeError for anything else."
+class ConversionError(TypeError):
+    "A module `mha_to_gqa` or `convert_model` cannot convert: not an attention layer it knows, or one holding state it would leave out of step with the pooled KV heads."
+
+def _hf_unsupported(m) -> list[str]:
+    "What conversion would leave out of step in HF attention module `m`: a query projection that is not heads·head_dim, K and V projections of different sizes, tensors beside the projections that may be per KV head."
+    hd, q, k, v = m.head_dim, m.q_proj.out_features, m.k_proj.out_features, m.v_proj.out_features
+    nh = getattr(m.config, "num_attention_heads", None)
+    bad = []
+    if isinstance(nh, int) and q != nh * hd:
+        bad.append(f"q_proj has {q} outputs, not num_attention_heads·head_dim = {nh}·{hd} = {nh * hd} (a gated or fused query projection)")
+    if k % hd or v != k: bad.append(f"k_proj and v_proj have {k} and {v} outputs, not one multiple of head_dim={hd}")
+    for name, t in [*m.named_parameters(), *m.named_buffers()]:
+        top, shape = name.split(".")[0], tuple(t.shape)
+        if top in ("q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "query_layernorm"): continue   # query side: conversion keeps it
+        if top in ("k_norm", "key_layernorm") and shape == (hd,): continue         # one key norm shared by every head, pooled ones too
+        if name == "sinks" and shape == (q // hd,): continue                       # one sink logit per query head
+        if name.endswith("inv_freq"): continue                                      # rotary frequencies: a function of head_dim only
+        bad.append(f"{name} of shape {shape}, which may hold state per KV head")
+    return bad
+
+def _heads(m, what:str="layer") -> tuple[int, int, int]:
+    "(n_heads, n_kv_heads, head_dim) of a layer `mha_to_gqa` can convert; `ConversionError` for anything else."
     if isinstance(m, GQAttention): return m.config.n_heads, m.config.n_kv_heads, m.config.head_dim
-    if _is_hf_attention(m): return m.q_proj.out_features // m.head_dim, m.k_proj.out_features // m.head_dim, m.head_dim
+    if _is_hf_attention(m):
+        if bad := _hf_unsupported(m):
+            raise ConversionError(f"{what} {type(m).__name__} cannot be converted: {'; '.join(bad)}. Conversion pools the "
+                                  "K/V projection heads only; beside q/k/v/o_proj it keeps query-side norms, a key norm of shape "
+                                  "(head_dim,) shared by every head, one sink per query head and rotary frequencies")
+        return m.q_proj.out_features // m.head_dim, m.k_proj.out_features // m.head_dim, m.head_dim
     hint = ("; it contains attention layers, so use convert_model(model, n_kv_heads)"
             if isinstance(m, nn.Module) and any(_is_hf_attention(s) or isinstance(s, GQAttention) for s in m.modules()) else "")
-    raise TypeError(f"mha_to_gqa converts a gqa_nb GQAttention or a HuggingFace attention module with separate "
-                    f"q_proj/k_proj/v_proj/o_proj (LlamaAttention, MistralAttention, Qwen2Attention, ...), "
-                    f"got {type(m).__module__}.{type(m).__name__}{hint}")
+    raise ConversionError(f"mha_to_gqa converts a gqa_nb GQAttention or a HuggingFace attention module with separate "
+                          f"q_proj/k_proj/v_proj/o_proj (LlamaAttention, MistralAttention, Qwen2Attention, ...), "
+                          f"got {type(m).__module__}.{type(m).__name__}{hint}")
 
 # %% ../nbs/10_convert.ipynb #f6b68352
 def _pool_linear(lin:nn.Linear, n_kv_heads:int, head_dim:int, method:str) -> nn.Linear:
@@ -114,18 +140,19 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
     "A copy of `model` with every attention layer converted by `mha_to_gqa` (HF: `config.num_key_value_heads` too)."
     if isinstance(model, GQAttention) or _is_hf_attention(model): return mha_to_gqa(model, n_kv_heads, method)
     found = [n for n, m in model.named_modules() if isinstance(m, GQAttention) or _is_hf_attention(m)]
-    if not found: raise TypeError(f"convert_model found no attention layer to convert in {type(model).__name__} "
-                                  "(expected GQAttention or HF attention modules with q_proj/k_proj/v_proj/o_proj)")
+    if not found: raise ConversionError(f"convert_model found no attention layer to convert in {type(model).__name__} "
+                                        "(expected GQAttention or HF attention modules with q_proj/k_proj/v_proj/o_proj)")
     for n in found:
-        h, kv, _ = _heads(model.get_submodule(n))
+        h, kv, _ = _heads(model.get_submodule(n), f"layer {n!r}")
         n_kv_heads = _check_target(h, kv, n_kv_heads, method, f"layer {n!r}")
-    new = copy.deepcopy(model)
-    for n in found:
-        m = new.get_submodule(n)
+    new = copy.deepcopy(model)                    # keeps sharing: a module used at two places is one module in the copy
+    done = {}                                     # id(module in the copy) -> its converted module, so each converts once
+    for n, m in list(new.named_modules(remove_duplicate=False)):   # every place a layer is held, shared ones too
         if isinstance(m, GQAttention):
             parent, _, child = n.rpartition(".")
-            setattr(new.get_submodule(parent), child, _convert_gqattention(m, n_kv_heads, method))
-        else: _convert_hf_(m, n_kv_heads, method)
+            if id(m) not in done: done[id(m)] = _convert_gqattention(m, n_kv_heads, method)
+            setattr(new.get_submodule(parent), child, done[id(m)])
+        elif _is_hf_attention(m) and id(m) not in done: done[id(m)] = _convert_hf_(m, n_kv_heads, method)   # in place
     if hasattr(getattr(new, "config", None), "num_key_value_heads"): new.config.num_key_value_heads = n_kv_heads
     return new
 

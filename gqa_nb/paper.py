@@ -4,12 +4,13 @@
 
 # %% ../nbs/11_paper.ipynb #81ea33fb
 from __future__ import annotations
-import copy, datetime, json, math, os, platform, sys, time
+import contextlib, copy, datetime, json, math, os, platform, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 import torch
 from torch import nn
 from .config import GQAConfig, check_int, kind_label, results_files
+from .bench import _cpu_model
 from .convert import convert_model
 from .decode import KVCache
 from .layer import GQAttention, rope_tables
@@ -17,9 +18,9 @@ from .layer import GQAttention, rope_tables
 # %% auto #0
 __all__ = ['ATTENTION', 'INITS', 'QUICK', 'FULL', 'PAPER_TABLE1', 'text_split', 'sdpa_attention', 'LMBlock', 'ByteLM',
            'as_tokens', 'random_windows', 'eval_windows', 'lm_loss', 'bits_per_byte', 'lr_schedule', 'adamw',
-           'optimizer_state', 'carried_state', 'train_lm', 'convert_init', 'decode_speed', 'run_ablation',
-           'ablation_table', 'control_stats', 'scratch_stats', 'flatness', 'plot_pretraining', 'plot_ablation',
-           'plot_speed', 'run_paper']
+           'optimizer_state', 'carried_state', 'train_lm', 'convert_init', 'decode_speed', 'uptrain_steps',
+           'run_ablation', 'ablation_table', 'control_stats', 'scratch_stats', 'flatness', 'plot_pretraining',
+           'plot_ablation', 'plot_speed', 'run_paper']
 
 # %% ../nbs/11_paper.ipynb #365a6752
 def text_split(every:int=8,   # every `every`-th topic (sorted by name), starting at the 4th, is held out
@@ -204,9 +205,9 @@ def decode_speed(n_kv_list=(16, 8, 4, 2, 1),  # KV-head counts to time
                  d_model:int=1024, n_heads:int=16, # one attention layer of this size (head_dim = d_model/n_heads)
                  context:int=4096,             # tokens already in the cache
                  batch:int=8,                  # sequences decoded together
-                 reps:int=10,                  # timed one-token steps (median reported), after 2 warm-up steps
+                 reps:int=10,                  # timed steps (median reported), after 2 warm-up steps
                 ) -> list:
-    "Time one decoding step (1 new token per sequence, `GQAttention` with a `KVCache` of `context` tokens) per KV-head count."
+    "Time one decoding step (1 new token for each of `batch` sequences, a `KVCache` of `context` tokens) per KV-head count; `ms_per_token` is that step's median time."
     rows = []
     for n_kv in n_kv_list:
         torch.manual_seed(0)
@@ -247,10 +248,23 @@ def _curve_steps(P:int, n:int=20) -> list:
     "The `n + 1` evenly spaced steps 0..P at which a pre-training curve is evaluated."
     return sorted({round(i * P / n) for i in range(n + 1)})
 
+def uptrain_steps(props,       # uptraining proportions of the pre-training steps, e.g. (0.0, 0.05, 0.1)
+                  pre_steps:int, # pre-training steps
+                 ) -> dict:
+    "{proportion: round(proportion·pre_steps)}; ValueError when two proportions come to the same steps, or one above 0 to none."
+    ok = lambda n: len({round(pr * n) for pr in props}) == len(props) and all(round(pr * n) for pr in props if pr > 0)
+    if len(set(props)) != len(props): raise ValueError(f"props={list(props)}: the uptraining proportions must differ")
+    if not ok(pre_steps):
+        nxt = next((n for n in range(pre_steps + 1, pre_steps + 100_000) if ok(n)), None)
+        raise ValueError(f"pre_steps={pre_steps}: the uptraining proportions {', '.join(f'{pr:g}' for pr in props)} come to "
+                         f"{', '.join(str(round(pr * pre_steps)) for pr in props)} steps: two labels would name the same training, or "
+                         "a proportion above 0 none; use more pre-training steps" + (f" ({nxt} is the next count that keeps them apart)" if nxt else ""))
+    return {pr: round(pr * pre_steps) for pr in props}
+
 def _ablation_setup(p:dict) -> SimpleNamespace:
     "What every arm of one ablation shares: settings `p`, data, held-out windows, schedule, step counts, and the spans each arm trains."
     data = text_split()
-    P, up = p["pre_steps"], {pr: round(pr * p["pre_steps"]) for pr in p["props"]}
+    P, up = p["pre_steps"], uptrain_steps(p["props"], p["pre_steps"])
     return SimpleNamespace(p=p, data=data, train_tok=as_tokens(data["train"]),
                            held=eval_windows(as_tokens(data["heldout"]), p["eval_windows"], p["length"] + 1),
                            P=P, up=up, U=max(up.values()), at_up=sorted(set(up.values())), curve_at=_curve_steps(P),
@@ -415,7 +429,7 @@ def plot_ablation(res:dict):
 
 # %% ../nbs/11_paper.ipynb #859aa316
 def plot_speed(res:dict):
-    "Time per decoded token and KV-cache bytes against the number of KV heads (one attention layer, stored timings)."
+    "Time per decoding step (one token for each sequence of the batch) and K/V bytes read against the number of KV heads (one attention layer, stored timings)."
     import matplotlib.pyplot as plt
     sp, rows = res["speed"], res["speed"]["rows"]
     labels, x = [f"{r['n_kv_heads']}\n{r['kind']}" for r in rows], range(len(rows))
@@ -436,7 +450,7 @@ def _run_meta(quick:bool, threads:int, argv) -> dict:
     from gqa_nb import __version__
     return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), quick=quick,
                 machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
-                processor=platform.processor() or "unknown", threads=threads, python=platform.python_version(),
+                processor=_cpu_model(), threads=threads, python=platform.python_version(),
                 torch=torch.__version__, numpy=numpy.__version__, gqa_nb=__version__, argv=list(argv or []))
 
 def run_paper(out=None,              # folder for the results; None: a fresh folder gqa_nb-paper-<UTC time> in the current directory
@@ -452,18 +466,26 @@ def run_paper(out=None,              # folder for the results; None: a fresh fol
     "Run the conversion ablation and the decode timing; write `paper_ablation.json` (and the plots) under `out`; return the JSON's path."
     for name, v in (("seeds", seeds), ("pre_steps", pre_steps)): check_int(name, v, optional=True, err=ValueError)
     check_int("threads", threads, err=ValueError)
-    names = ["paper_ablation.json"] + (["paper_ablation.png", "paper_decode_speed.png"] if plots else [])
-    folder = results_files(out, names, "paper", overwrite=overwrite, quick=quick)["paper_ablation.json"].parent   # before the run
     p = dict(QUICK if quick else FULL, **({"seeds": seeds} if seeds else {}), **({"pre_steps": pre_steps} if pre_steps else {}))
+    uptrain_steps(p["props"], p["pre_steps"])
+    names = ["paper_ablation.json"] + (["paper_ablation.png", "paper_decode_speed.png"] if plots else [])
+    made = [d for d in (Path(out), *Path(out).parents) if not d.exists()] if out is not None else []   # deepest first
+    folder = results_files(out, names, "paper", overwrite=overwrite, quick=quick)["paper_ablation.json"].parent   # before the run
+    if out is None: made = [folder]                 # the fresh folder
     before = torch.get_num_threads(); torch.set_num_threads(threads)
-    try: res = run_ablation(p, log)
-    finally: torch.set_num_threads(before)
-    res["settings"] = {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
-    res["meta"] = _run_meta(quick, threads, argv)
-    (folder / "paper_ablation.json").write_text(json.dumps(res, indent=1))
-    if plots:
-        import matplotlib.pyplot as plt             # headless, matplotlib picks a non-interactive backend by itself
-        for fig, name in ((plot_ablation(res), "paper_ablation.png"), (plot_speed(res), "paper_decode_speed.png")):
-            fig.savefig(folder / name, dpi=110); plt.close(fig)
+    try:
+        try: res = run_ablation(p, log)
+        finally: torch.set_num_threads(before)
+        res["settings"] = {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
+        res["meta"] = _run_meta(quick, threads, argv)
+        (folder / "paper_ablation.json").write_text(json.dumps(res, indent=1))
+        if plots:
+            import matplotlib.pyplot as plt         # headless, matplotlib picks a non-interactive backend by itself
+            for fig, name in ((plot_ablation(res), "paper_ablation.png"), (plot_speed(res), "paper_decode_speed.png")):
+                fig.savefig(folder / name, dpi=110); plt.close(fig)
+    except BaseException:                           # failed or interrupted: remove the folders made for it, where still empty
+        for d in made:
+            with contextlib.suppress(OSError): d.rmdir()
+        raise
     print(f"wrote {folder / 'paper_ablation.json'} ({res['wall_s']:.0f} s)")
     return folder / "paper_ablation.json"
