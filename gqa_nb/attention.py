@@ -119,7 +119,7 @@ def from_config(cls:AttentionSpec, config:GQAConfig, # the layer's shape and opt
                 **changes) -> AttentionSpec:          # fields to set otherwise, e.g. `strategy`, `has_mask`
     "The spec of `config`'s attention: heads, head dim, causal (top-left), window, softcap, scale and dropout, with `changes`."
     c = config
-    return cls(**{**dict(n_heads=c.n_heads, n_kv_heads=c.n_kv_heads, head_dim=c.head_dim, causal="top_left" if c.causal or c.sliding_window else None,
+    return cls(**{**dict(n_heads=c.n_heads, n_kv_heads=c.n_kv_heads, head_dim=c.head_dim, causal="top_left" if c.causal else None,
                          window=c.sliding_window, softcap=c.softcap, scale=c.scale, dropout_p=c.dropout), **changes})
 
 # %% ../nbs/05_attention.ipynb #f649487e

@@ -24,21 +24,30 @@ def check_int(field:str, v, *, minimum:int=1, optional:bool=False, err=GQAConfig
     if v is None and optional: return None
     rule = ("a positive int (>= 1)" if minimum == 1 else f"an int >= {minimum}") + (" or None" if optional else "")
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise err(f"{field}={v!r}: must be {rule}, not {type(v).__name__}")
-    if v < minimum: raise err(f"{field}={v!r}: must be {rule}")
+        raise err(f"{field}={_shown(v)}: must be {rule}, not {type(v).__name__}")
+    if v < minimum: raise err(f"{field}={_shown(v)}: must be {rule}")
     return int(v)
 
 def check_real(field:str, v, *, rule:str, ok, optional:bool=False, err=GQAConfigError) -> float|None:
-    "Return `v` as a finite `float` for which `ok(v)` holds (or None when `optional`), else raise `err` quoting `rule`."
+    "Return `v` as a finite `float` for which `ok` holds (or None when `optional`), else raise `err` quoting `rule`; a number beyond float's range (`10**400`) is not finite."
     if v is None and optional: return None
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise err(f"{field}={v!r}: must be {rule}, not {type(v).__name__}")
-    if not (math.isfinite(v) and ok(v)): raise err(f"{field}={v!r}: must be {rule}")
-    return float(v)
+        raise err(f"{field}={_shown(v)}: must be {rule}, not {type(v).__name__}")
+    try: x = float(v)
+    except OverflowError: x = math.inf   # an int or a fraction too large for a float
+    if not (math.isfinite(x) and ok(x)): raise err(f"{field}={_shown(v)}: must be {rule}")
+    return x
+
+def _shown(v) -> str:
+    "`repr(v)` for a message; an int of more than 20 digits as its number of digits (Python refuses to print one of more than 4300)."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or abs(int(v)) < 10**20: return repr(v)
+    sign = '-' if v < 0 else ''
+    try: return f"{sign}<an int of {len(str(abs(int(v))))} digits>"
+    except ValueError: return f"{sign}<an int of {abs(int(v)).bit_length()} bits>"
 
 def _num(x:float) -> str:
-    "A float for display: integral values without exponent or decimals (1e6 -> '1000000'), others as `:g`."
-    return str(int(x)) if float(x).is_integer() else f'{x:g}'
+    "A float for display: integral values below 1e16 without exponent or decimals (1e6 -> '1000000'), others as `:g` (1e200 -> '1e+200')."
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f'{x:g}'
 
 def kind_label(n_heads:int, n_kv_heads:int) -> str:
     "'MHA' (a KV head per query head), 'MQA' (one KV head) or 'GQA-n' with n KV heads: the notation of Ainslie et al. 2023."
@@ -102,7 +111,7 @@ class GQAConfig:
     head_dim: int|None = None     # size of each head; None means `d_model // n_heads`
     causal: bool = True           # mask future positions
     dropout: float = 0.0          # attention-probability dropout, in [0, 1)
-    sliding_window: int|None = None # None, or W >= 1: position p sees keys p-W < j <= p
+    sliding_window: int|None = None # None, or W >= 1: position p sees keys p-W < j <= p (causal: needs `causal=True`)
     scale: float|None = None      # score scale; None means `1/sqrt(head_dim)`
     softcap: float|None = None    # None, or c > 0: scores become c*tanh(scores/c) (Gemma 2)
     qkv_bias: bool = False        # biases on the q, k and v projections (Qwen2)
@@ -110,13 +119,13 @@ class GQAConfig:
     rope_theta: float|None = None # rotary-embedding base; None means no rotary embedding
 
     def __post_init__(self):
-        S, auto = object.__setattr__, []
+        S = object.__setattr__
         for f in ('d_model', 'n_heads', 'n_kv_heads'): S(self, f, check_int(f, getattr(self, f)))
         if self.head_dim is None:
             if self.d_model % self.n_heads:
                 raise GQAConfigError(f"d_model={self.d_model}: must be divisible by n_heads={self.n_heads} "
                                      "when head_dim is not given (pass head_dim= explicitly, as Gemma 2 does)")
-            S(self, 'head_dim', self.d_model // self.n_heads); auto.append('head_dim')
+            S(self, 'head_dim', self.d_model // self.n_heads)
         else: S(self, 'head_dim', check_int('head_dim', self.head_dim))
         if self.n_kv_heads > self.n_heads:
             raise GQAConfigError(f"n_kv_heads={self.n_kv_heads}: must not exceed n_heads={self.n_heads}")
@@ -127,11 +136,13 @@ class GQAConfig:
         for f in ('causal', 'qkv_bias', 'o_bias'): S(self, f, check_bool(f, getattr(self, f)))
         S(self, 'dropout', check_real('dropout', self.dropout, rule="a float in [0, 1)", ok=lambda x: 0 <= x < 1))
         S(self, 'sliding_window', check_int('sliding_window', self.sliding_window, optional=True))
-        if self.scale is None: S(self, 'scale', 1 / math.sqrt(self.head_dim)); auto.append('scale')
+        if self.sliding_window is not None and not self.causal:
+            raise GQAConfigError(f"sliding_window={self.sliding_window}: needs causal=True (a sliding window is causal: position p sees keys "
+                                 "p-W < j <= p, as in Mistral, Gemma 2 and 3 and gpt-oss); a bidirectional local window is not supported")
+        if self.scale is None: S(self, 'scale', 1 / math.sqrt(self.head_dim))
         else: S(self, 'scale', check_real('scale', self.scale, rule="a finite float > 0", ok=lambda x: x > 0))
         S(self, 'softcap', check_real('softcap', self.softcap, rule="a finite float > 0 or None", ok=lambda x: x > 0, optional=True))
         S(self, 'rope_theta', check_real('rope_theta', self.rope_theta, rule="a finite float > 0 or None", ok=lambda x: x > 0, optional=True))
-        S(self, '_auto', tuple(auto))  # which defaults were derived, so `replace` can derive them again (not a field)
 
 # %% ../nbs/13_config.ipynb #0a80bea0
 @patch(as_prop=True)
@@ -164,9 +175,9 @@ def _options(self:GQAConfig) -> list[str]:
     "The non-default options, as short strings."
     o = [] if self.causal else ['causal=False']
     if self.sliding_window: o.append(f'sliding_window={self.sliding_window}')
-    if 'scale' not in getattr(self, '_auto', ()) and not math.isclose(self.scale, 1/math.sqrt(self.head_dim)):
-        inv = 1 / self.scale**2
-        o.append(f'scale=1/sqrt({round(inv)})' if math.isclose(inv, round(inv)) else f'scale={self.scale:g}')
+    if not math.isclose(self.scale, 1/math.sqrt(self.head_dim)):
+        inv = self.scale**-2 if 1e-3 <= self.scale <= 1 else None   # 1/sqrt(n) for n = 1 .. 10**6; any other scale (1e-200, 1e200) as a number
+        o.append(f'scale=1/sqrt({round(inv)})' if inv and math.isclose(inv, round(inv)) else f'scale={self.scale:g}')
     if self.softcap: o.append(f'softcap={_num(self.softcap)}')
     if self.dropout: o.append(f'dropout={self.dropout:g}')
     if self.qkv_bias: o.append('qkv_bias')
@@ -210,8 +221,9 @@ def kv_head_of(self:GQAConfig, q_head:int) -> int:
 # %% ../nbs/13_config.ipynb #1aa5eb1c
 @patch
 def replace(self:GQAConfig, **changes) -> 'GQAConfig':
-    "A new, validated config with `changes`; `head_dim` and `scale` left to default are derived again."
-    for f in getattr(self, '_auto', ()): changes.setdefault(f, None)
+    "A new, validated config with `changes`; a `head_dim` or `scale` equal to its default (`d_model // n_heads`, `1/sqrt(head_dim)`) is derived again, any other is kept."
+    if self.d_model % self.n_heads == 0 and self.head_dim == self.d_model // self.n_heads: changes.setdefault('head_dim', None)
+    if self.scale == 1 / math.sqrt(self.head_dim): changes.setdefault('scale', None)   # the expression `__post_init__` derives it with
     return dataclasses.replace(self, **changes)
 
 # %% ../nbs/13_config.ipynb #adf3e804
@@ -271,16 +283,25 @@ def _norm(name:str) -> str:
     return re.sub(r'[^a-z0-9]', '', str(name).rsplit('/', 1)[-1].lower())
 
 _ALIASES = {'mistral7b': 'Mistral-7B-v0.1', 'mixtral8x7bv01': 'Mixtral-8x7B', 'phi3mini': 'Phi-3-mini-4k',
-            'tinyllama11bchatv10': 'TinyLlama-1.1B', 'tinyllama11bintermediatestep1431k3t': 'TinyLlama-1.1B'}
+            'tinyllama11bchatv10': 'TinyLlama-1.1B', 'tinyllama11bintermediatestep1431k3t': 'TinyLlama-1.1B',
+            'mistral7binstructv01': 'Mistral-7B-v0.1', 'mixtral8x7binstructv01': 'Mixtral-8x7B'}   # the Instruct v0.1 models: the base models' attention and context
 _INDEX = {**{_norm(n): n for n in PRESETS}, **_ALIASES}
+_QWEN_CTX = ("{0}'s config.json sets max_position_embeddings 32768, the base {1}'s 131072 (the same attention shape): "
+             "use '{1}' and plan at most 32768 tokens, or pass a GQAConfig")
+_REFUSED = {   # names whose suffix must not be dropped: the model is not the preset
+    'qwen257binstruct': _QWEN_CTX.format('Qwen2.5-7B-Instruct', 'Qwen2.5-7B'),
+    'qwen2572binstruct': _QWEN_CTX.format('Qwen2.5-72B-Instruct', 'Qwen2.5-72B'),
+    'mistral7binstruct': ("Mistral-7B-Instruct names several versions: v0.1 has the sliding window 4096 and RoPE theta 10000 of the preset "
+                          "Mistral-7B-v0.1 ('mistralai/Mistral-7B-Instruct-v0.1'), v0.2 and v0.3 no sliding window and RoPE theta 1e6: name the version")}
 
 def _lookup(key:str) -> str|None:
-    "The preset name for normalised `key`, trying without a 'meta' prefix and common suffixes."
+    "The preset name for normalised `key`, trying without a 'meta' prefix and common suffixes; KeyError for a name in `_REFUSED`."
     todo, seen = [key], set()
     while todo:
         k = todo.pop(0)
         if k in seen or not k: continue
         seen.add(k)
+        if k in _REFUSED: raise KeyError(_REFUSED[k])
         if k in _INDEX: return _INDEX[k]
         if k.startswith('meta'): todo.append(k[4:])
         todo += [k[:-len(s)] for s in ('hf', 'instruct', 'chat', 'it', 'base') if k.endswith(s)]
@@ -292,9 +313,10 @@ def list_presets() -> list[str]:
 
 def get_preset(name:str, # a preset's name, a HuggingFace model id ('meta-llama/Llama-2-70b-hf') or a loose spelling ('llama-2-70b')
               ) -> ModelPreset:
-    "The `ModelPreset` called `name` (case-insensitive, punctuation and HF org prefix ignored); KeyError lists close names."
+    "The `ModelPreset` called `name` (case-insensitive, punctuation and HF org prefix ignored); KeyError lists close names, or says why a fine-tuned variant is not its base preset."
     if isinstance(name, ModelPreset): return name
-    found = _lookup(_norm(name))
+    try: found = _lookup(_norm(name))
+    except KeyError as e: raise KeyError(f"no model preset for {name!r}: {e.args[0]}") from None
     if found: return PRESETS[found]
     close = difflib.get_close_matches(_norm(name), list(_INDEX), n=4, cutoff=0.5)
     close = list(dict.fromkeys(_INDEX[k] for k in close))
