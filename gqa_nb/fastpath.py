@@ -634,7 +634,7 @@ if torch is not None:
         @_fused_backward_op.register_fake
         def _(q, k, v, extra, out, lse, dout, dlse, node, mask_grads):
             made = _made_grads(_node_from_text(node)[1], extra, mask_grads)
-            return [torch.empty_like(x) for x in (q, k, v)] + [torch.empty_like(x) for x, m in zip(extra, made) if m]
+            return [x.new_empty(x.shape) for x in (q, k, v)] + [x.new_empty(x.shape) for x, m in zip(extra, made) if m]   # contiguous, as the op's own
 
         def _fused_op_setup(ctx, inputs, output):
             q, k, v, extra, node, _ = inputs
