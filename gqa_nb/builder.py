@@ -50,6 +50,10 @@ def build_attention_graph(config:GQAConfig,        # heads, head_dim, causal, wi
     if not isinstance(config, GQAConfig): raise TypeError(f"config must be a GQAConfig, got {type(config).__name__}")
     if strategy not in STRATEGIES: raise ValueError(f"strategy={strategy!r} is not one of {STRATEGIES}")
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} is not one of {ALIGNMENTS}")
+    for flag, v in (("attn_mask", attn_mask), ("key_padding", key_padding), ("sinks", sinks), ("fold_scale", fold_scale)):
+        if not (isinstance(v, bool) or type(v).__name__ in ("bool", "bool_")):   # numpy's bool too; an array here is a mistake, not a flag
+            raise TypeError(f"{flag}= is a flag, True or False, not a {type(v).__name__}" + ("" if flag == "fold_scale" else f": pass {flag}=True here and give the array to the executor when the graph runs"))
+    attn_mask, key_padding, sinks, fold_scale = bool(attn_mask), bool(key_padding), bool(sinks), bool(fold_scale)
     v_head_dim, c = check_int("v_head_dim", v_head_dim, optional=True, err=ValueError), config
     g = EinsumGraph(name or f"{strategy} attention: Hq={c.n_heads}, Hkv={c.n_kv_heads}, G={c.group_size}, E={c.head_dim}")
     _declare_inputs(g, c, attn_mask, key_padding, sinks, v_head_dim)

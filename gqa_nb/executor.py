@@ -59,7 +59,10 @@ def einsum(xp, spec:str, *xs):
     for i in range(1, len(ins)):
         later = "".join(ins[i + 1:]) + out
         keep = "".join(dict.fromkeys(c for c in sub + ins[i] if c in later))   # letters still needed, in order
-        x, sub = contract(xp, f"{sub},{ins[i]}->{keep}", x, xs[i]), keep
+        if not sub:   # everything so far summed to a scalar: it scales the next operand
+            y, ysub = _sum_out(xp, xs[i], ins[i], keep)
+            x, sub = x * _permute(xp, y, [ysub.index(c) for c in keep]), keep
+        else: x, sub = contract(xp, f"{sub},{ins[i]}->{keep}", x, xs[i]), keep
     return _permute(xp, x, [sub.index(c) for c in out])
 
 # %% ../nbs/03_executor.ipynb #72902b27
@@ -114,7 +117,7 @@ def _einsum(cx, node, *xs): return einsum(cx.xp, node.attrs["spec"], *xs)
 
 @implements("rearrange")
 def _layout(cx, node, x):
-    split, perm, expand, out = layout_plan(node, tuple(x.shape))
+    split, perm, expand, out = layout_plan(node, tuple(x.shape), unit_splits=cx.graph.tensors[node.output].dtype != "float")   # ones: a mask that broadcasts
     y = _permute(cx.xp, cx.xp.reshape(x, split), perm)
     if expand: y = cx.xp.broadcast_to(y, expand)
     return cx.xp.reshape(y, out)
@@ -161,8 +164,9 @@ def _mask(cx, node, x, *extra):
 
 # %% ../nbs/03_executor.ipynb #70bbded4
 def safe_softmax(xp, x, axis:int=-1, sinks=None):
-    "Softmax over `axis` (float32 for half types); rows that are all -∞ give zeros. `sinks` (size 1 on `axis`): a logit per row that joins the softmax and is dropped."
+    "Softmax over `axis` (float32 for half types); rows that are all -∞, or have no entries, give zeros. `sinks` (size 1 on `axis`): a logit per row that joins the softmax and is dropped."
     dt = x.dtype
+    if x.shape[axis] == 0: return xp.zeros_like(x)   # no keys: nothing to weigh (SDPA's output is zeros too)
     if dt in half_dtypes(xp): x, sinks = xp.astype(x, xp.float32), (None if sinks is None else xp.astype(sinks, xp.float32))
     m = xp.max(x, axis=axis, keepdims=True)
     if sinks is not None: m = xp.maximum(m, sinks)
@@ -234,8 +238,15 @@ def _last_use(graph):
         for x in n.inputs: last[x] = i
     return last
 
-def _check_made(node, t, x):
-    "Raise unless array `x`, made by `node`, fits the shape its rule gave `t` (`None`: any size; a mask or bool tensor may hold 1 where it broadcasts)."
+def _check_made(xp, node, t, x, float_dtype):
+    "Raise unless `x`, made by `node`, is an array of `xp` that fits the shape its rule gave `t` (`None`: any size; a mask or bool tensor may hold 1 where it broadcasts) and its dtype: bool, bool or float for a mask, and for a float `float_dtype` (the float inputs' dtype; any float when None, and for a second output such as a log-sum-exp, which may be wider)."
+    if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        raise GraphError(f"node {node.output!r} ({node.op}) made {t.name!r} as a {type(x).__name__}; an implementation returns arrays of the inputs' library")
+    is_bool, is_float = x.dtype == xp.bool, xp.isdtype(x.dtype, "real floating")
+    want = float_dtype if t.name == node.output else None
+    ok = is_bool if t.dtype == "bool" else (is_bool or is_float) if t.dtype == "mask" else is_float and (want is None or x.dtype == want)
+    if not ok: raise GraphError(f"node {node.output!r} ({node.op}) made {t.name!r} of dtype {x.dtype}, but its shape rule gives dtype {t.dtype!r}"
+                                + (f" and the float inputs are {want}" if t.dtype == "float" and want is not None else ""))
     fits = len(x.shape) == len(t.axes) and all(w is None or g == w or (g == 1 and t.dtype in ("mask", "bool")) for w, g in zip(t.shape, x.shape))
     if not fits: raise GraphError(f"node {node.output!r} ({node.op}) made {t.name!r} of shape {tuple(x.shape)}, but its shape rule gives axes {t.axes!r} of sizes {tuple(t.shape)} (None: any)")
 
@@ -247,6 +258,7 @@ def run_graph(graph:EinsumGraph,     # the graph to run
              ):
     "Run `graph` on any array API arrays; returns the output (or a tuple of outputs)."
     xp = check_inputs(graph, inputs)
+    float_dtype = next((inputs[n].dtype for n in graph.inputs if graph.tensors[n].dtype == "float"), None)   # every float tensor has it
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
     cx, env, last = Context(graph, xp, training, uniform, kernel), dict(inputs), _last_use(graph)
     for i, node in enumerate(graph.nodes):
@@ -255,7 +267,9 @@ def run_graph(graph:EinsumGraph,     # the graph to run
         made = run(cx, node, *(env[x] for x in node.inputs))
         names = node_outputs(node)
         made = made if len(names) > 1 else (made,)
-        for name, x in zip(names, made): _check_made(node, graph.tensors[name], x)
+        if not (isinstance(made, (tuple, list)) and len(made) == len(names)):
+            raise GraphError(f"node {node.output!r} ({node.op}) must make {len(names)} arrays {names}, got {type(made).__name__}")
+        for name, x in zip(names, made): _check_made(xp, node, graph.tensors[name], x, float_dtype)
         env.update(zip(names, made))
         for x in node.inputs:
             if last[x] == i and x not in graph.outputs: del env[x]

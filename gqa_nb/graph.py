@@ -5,13 +5,14 @@
 # %% ../nbs/01_graph.ipynb #28bd3dbd
 from __future__ import annotations
 import json, math, numbers, re, string, sys
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Callable
 from fastcore.basics import patch
 from .config import check_int, check_real
 
 # %% auto #0
-__all__ = ['DTYPES', 'ALIGNMENTS', 'OPS', 'FORMAT', 'GraphError', 'Tensor', 'Node', 'node_outputs', 'parse_einsum',
+__all__ = ['DTYPES', 'ALIGNMENTS', 'OPS', 'FORMAT', 'MAX_DEPTH', 'GraphError', 'Tensor', 'Node', 'node_outputs', 'parse_einsum',
            'parse_pattern', 'EinsumGraph', 'same_as_input', 'require_attrs', 'check_positive_attr', 'axis_attr',
            'infer_einsum', 'check_broadcast', 'check_causal_attrs', 'check_mask_roles', 'Op', 'register_op',
            'subscript', 'term', 'mask_words', 'compiling', 'layout_plan', 'replace_nodes', 'fold_scale']
@@ -147,9 +148,14 @@ def input(self:EinsumGraph, name:str, axes:str, shape=None, dtype:str="float"):
 # %% ../nbs/01_graph.ipynb #6ff41371
 @patch
 def append(self:EinsumGraph, op:str, inputs, output:str, **attrs):
-    "Append the node `output = op(*inputs, **attrs)` after checking it; returns `output`."
+    "Append the node `output = op(*inputs, **attrs)` after checking it; returns `output`. The node holds its own deep copy of `attrs`."
+    return self._append_node(op, inputs, output, attrs)
+
+@patch
+def _append_node(self:EinsumGraph, op:str, inputs, output:str, attrs:dict):
+    "`append` with the attributes as one dict (any keys: a loaded file's 'op' or 'output' is an unknown attribute, not a clash of arguments)."
     inputs = (inputs,) if isinstance(inputs, str) else tuple(inputs)
-    node = Node(op, inputs, output, attrs)
+    node = Node(op, inputs, output, deepcopy(attrs))   # shared with no caller and no other graph
     if op not in OPS: raise GraphError(f"node {output!r}: unknown op {op!r}; known ops are {', '.join(OPS)}")
     (lo, hi), known = OPS[op].arity, OPS[op].attrs
     if len(inputs) < lo or (hi is not None and len(inputs) > hi):
@@ -157,11 +163,17 @@ def append(self:EinsumGraph, op:str, inputs, output:str, **attrs):
     if set(attrs) - set(known): raise GraphError(f"node {output!r}: op {op!r} has unknown attributes {sorted(set(attrs) - set(known))}; it knows {list(known)}")
     for i in inputs:
         if not isinstance(i, str) or i not in self.tensors: raise GraphError(f"node {output!r}: input {i!r} is used before it is produced or declared")
-    made = OPS[op].infer(node, [self.tensors[i] for i in inputs])
-    for t in made if isinstance(made, list) else [Tensor(output, made[0], tuple(made[1]), made[2])]:
+    for t in _made_tensors(node, OPS[op].infer(node, [self.tensors[i] for i in inputs])):
         self._new_tensor(t, f"node {output!r}")
     self.nodes.append(node)
     return output
+
+def _made_tensors(node:Node, made) -> list:
+    "What a shape rule returned, as the node's output `Tensor`s: `(axes, shape, dtype)` for the one output, or a list of `Tensor`s named `node.outputs`."
+    if isinstance(made, tuple) and len(made) == 3 and isinstance(made[1], (tuple, list)): return [Tensor(node.output, made[0], tuple(made[1]), made[2])]
+    if isinstance(made, list) and all(isinstance(t, Tensor) for t in made) and tuple(t.name for t in made) == node.outputs: return made
+    raise GraphError(f"node {node.output!r}: the shape rule of op {node.op!r} returned {type(made).__name__} {str(made)[:80]}; "
+                     f"a shape rule returns (axes, shape, dtype), or a list of output Tensors named {list(node.outputs)}")
 
 @patch
 def output(self:EinsumGraph, *names):
@@ -188,10 +200,16 @@ def require_attrs(node:Node, *keys:str):
     for k in keys:
         if k not in node.attrs: raise GraphError(f"node {node.output!r}: op {node.op!r} needs the attribute {k!r}")
 
+def _real_attr(node:Node, key:str, rule:str, ok) -> float:
+    "Attribute `key` of `node` as a finite float for which `ok` holds, or a `GraphError` quoting `rule`; the node keeps the plain `float` (a numpy scalar would change the dtype of what it multiplies)."
+    where, v = f"node {node.output!r}: {node.op} {key}", node.attrs.get(key)
+    try: node.attrs[key] = v = check_real(where, v, rule=rule, ok=ok, err=GraphError)
+    except OverflowError: raise GraphError(f"{where}=<a number too large for a float>: must be {rule}") from None
+    return v
+
 def check_positive_attr(node:Node, key:str, allow_zero:bool=False) -> float:
-    "Attribute `key` of `node` as a finite float `> 0` (`>= 0` with `allow_zero`), or a `GraphError`."
-    return check_real(f"node {node.output!r}: {node.op} {key}", node.attrs.get(key), rule=f"a finite number {'>= 0' if allow_zero else '> 0'}",
-                      ok=(lambda v: v >= 0) if allow_zero else (lambda v: v > 0), err=GraphError)
+    "Attribute `key` of `node` as a finite float `> 0` (`>= 0` with `allow_zero`), or a `GraphError`; the node keeps the plain `float`."
+    return _real_attr(node, key, f"a finite number {'>= 0' if allow_zero else '> 0'}", (lambda v: v >= 0) if allow_zero else (lambda v: v > 0))
 
 def axis_attr(node:Node, t:Tensor, key:str) -> str:
     "Attribute `key` of `node`, checked to be one axis letter of tensor `t`."
@@ -248,7 +266,7 @@ def _layout_infer(node, ts, new_axes_ok):
     if not isinstance(known, dict): raise GraphError(f"node {node.output!r}: sizes={known!r} must map axis letters to sizes")
     for c, s in known.items():
         if not (isinstance(c, str) and len(c) == 1 and c in _LETTERS): raise GraphError(f"node {node.output!r}: sizes entry {c!r}: {s!r} must map an axis letter to a positive int")
-        check_int(f"node {node.output!r}: sizes[{c!r}]", s, err=GraphError)
+        known[c] = check_int(f"node {node.output!r}: sizes[{c!r}]", s, err=GraphError)   # a plain int
     (t,) = ts
     left, right = parse_pattern(pattern, node.output, new_axes_ok)
     if len(left) != t.rank: raise GraphError(f"node {node.output!r}: pattern {pattern!r} has {len(left)} axes on the left but {t.name!r} has axes {t.axes!r}")
@@ -280,7 +298,7 @@ def _scale_infer(node, ts): require_attrs(node, "value"); check_positive_attr(no
 def _softcap_infer(node, ts): require_attrs(node, "cap"); check_positive_attr(node, "cap"); return same_as_input(node, ts)
 
 def _dropout_infer(node, ts):
-    check_real(f"node {node.output!r}: dropout p", node.attrs.get("p"), rule="a probability 0 <= p < 1", ok=lambda p: 0 <= p < 1, err=GraphError)
+    _real_attr(node, "p", "a probability 0 <= p < 1", lambda p: 0 <= p < 1)
     return same_as_input(node, ts)
 
 # %% ../nbs/01_graph.ipynb #4c40521e
@@ -332,7 +350,8 @@ def check_causal_attrs(node:Node):
     causal, window = node.attrs.get("causal"), node.attrs.get("window")
     if causal not in _ALIGN: raise GraphError(f"node {node.output!r}: {node.op} causal={causal!r} must be one of {_ALIGN}")
     if window is not None:
-        check_int(f"node {node.output!r}: {node.op} window", window, err=GraphError)
+        node.attrs["window"] = window = check_int(f"node {node.output!r}: {node.op} window", window, err=GraphError)   # a plain int
+        if window >= 2**62: raise GraphError(f"node {node.output!r}: {node.op} window={window}: must be below 2**62 (positions are 64-bit ints); for no window give None")
         if causal is None: raise GraphError(f"node {node.output!r}: a sliding window is causal; give causal='top_left' or 'bottom_right'")
 
 # %% ../nbs/01_graph.ipynb #05043551
@@ -376,6 +395,7 @@ class Op:
     attrs: tuple = ()        # the attribute names it knows; any other is an error
 
 OPS = {}
+_BUILT_IN = set()   # the names of the ops this module defines (filled where they are registered)
 
 def register_op(name:str,            # the `Node.op` that selects it, and the short form `EinsumGraph.<name>`
                 infer:Callable,      # shape rule: (node, input Tensors) -> (axes, shape, dtype), or a list of output Tensors
@@ -384,13 +404,19 @@ def register_op(name:str,            # the `Node.op` that selects it, and the sh
                 arity:tuple=(1, 1),  # fewest and most inputs (None: no limit)
                 attrs:tuple=(),      # the attribute names it knows
                 run:Callable=None,   # implementation (context, node, *arrays) -> array(s); None keeps the one registered before
+                replace:bool=False,  # allow replacing one of the library's own ops (einsum, mask, softmax, ...) in every graph
                ) -> Op:
-    "Add (or replace) op `name` in `OPS` — one record that the graph, the printer, the JSON loader and the executors read."
+    "Add op `name` to `OPS` — one record that the graph, the printer, the JSON loader and the executors read. Registering a name again replaces its record; one of the library's own ops only with `replace=True`."
     if not (isinstance(name, str) and name.isidentifier()): raise GraphError(f"op name {name!r} must be an identifier")
     if name not in OPS and (hasattr(EinsumGraph, name) or name in vars(EinsumGraph())): raise GraphError(f"op name {name!r} is taken by EinsumGraph.{name}; choose another")
-    lo, hi = arity
+    if name in OPS and name in _BUILT_IN and replace is not True:
+        raise GraphError(f"op {name!r} is one of the library's own ops, which every graph (the builder's too) would then run; choose another name, or pass replace=True to replace it")
+    lo, hi = arity if isinstance(arity, (tuple, list)) and len(arity) == 2 else (None, None)
     if not (isinstance(lo, int) and lo >= 0 and (hi is None or isinstance(hi, int) and hi >= lo)):
         raise GraphError(f"op {name!r}: arity={arity!r} must be (fewest, most) inputs with 0 <= fewest <= most (most None: no limit)")
+    if not (isinstance(attrs, (tuple, list)) and all(isinstance(a, str) and a.isidentifier() for a in attrs)):
+        raise GraphError(f"op {name!r}: attrs={attrs!r} must be a tuple of attribute names, e.g. ('factor',)")
+    if not isinstance(doc, str): raise TypeError(f"op {name!r}: doc must be a string (one sentence), got {type(doc).__name__}; pass the implementation as run=")
     for what, f in (("infer", infer), ("rule", rule), ("run", run)):
         if f is not None and not callable(f): raise TypeError(f"op {name!r}: {what} must be callable, got {type(f).__name__}")
     OPS[name] = op = Op(name, infer, rule, run or (OPS[name].run if name in OPS else None), doc, tuple(arity), tuple(attrs))
@@ -429,7 +455,9 @@ def mask_words(a:dict, extra=()) -> str:
     return ", ".join(parts + [f"{r} {t}" for r, t in zip(a.get("roles", []), extra)])
 
 def _mask_rule(g, n):
-    return f"{term(g, n.output)} = {term(g, n.inputs[0])} where allowed({n.attrs['q_axis']},{n.attrs['k_axis']}: {mask_words(n.attrs, n.inputs[1:]) or 'nothing masked'}) else -∞"
+    either = [t for t in n.inputs[1:] if g.tensors[t].dtype == "mask"]   # bool or float: known only when the graph runs
+    note = "".join(f"   (a bool {t} selects, True = allowed; a float {t} is added to the scores)" for t in either)
+    return f"{term(g, n.output)} = {term(g, n.inputs[0])} where allowed({n.attrs['q_axis']},{n.attrs['k_axis']}: {mask_words(n.attrs, n.inputs[1:]) or 'nothing masked'}) else -∞" + note
 
 def _softmax_rule(g, n):
     a, x = n.attrs["axis"], term(g, n.inputs[0])
@@ -455,7 +483,7 @@ for _name, _infer, _rule, _doc in (
     ("mask", _mask_infer, _mask_rule, "-inf where a key may not be seen"),
     ("softmax", _softmax_infer, _softmax_rule, "softmax over one axis (with an optional sink logit per row); a row with nothing allowed gives zeros"),
     ("dropout", _dropout_infer, lambda g, n: f"{term(g, n.output)} = dropout({_x(g, n)}, p={n.attrs['p']:g})   (training only)", "inverted dropout while training")):
-    register_op(_name, _infer, _rule, _doc, _ARITY.get(_name, (1, 1)), _ATTRS[_name])
+    register_op(_name, _infer, _rule, _doc, _ARITY.get(_name, (1, 1)), _ATTRS[_name]); _BUILT_IN.add(_name)
 
 # %% ../nbs/01_graph.ipynb #14c48e6f
 @patch
@@ -484,6 +512,18 @@ def to_json(self:EinsumGraph, indent=None) -> str:
         nodes=[dict(op=n.op, inputs=list(n.inputs), output=n.output, attrs=n.attrs) for n in self.nodes],
         outputs=self.outputs), indent=indent, ensure_ascii=False, default=_json_number)
 
+MAX_DEPTH = 32   # lists and dicts nest at most this deep in a saved graph (one the builder saves: 5)
+
+def _depth(v, limit:int=MAX_DEPTH) -> int:
+    "How deeply lists and dicts nest in `v` (a scalar: 0), found without recursion; the search stops past `limit`."
+    deepest, todo = 0, [(v, 1)]
+    while todo and deepest <= limit:
+        x, d = todo.pop()
+        if isinstance(x, (list, dict)):
+            deepest = max(deepest, d)
+            todo.extend((y, d + 1) for y in (x.values() if isinstance(x, dict) else x))
+    return deepest
+
 def _expect(cond, msg):
     if not cond: raise GraphError(f"graph JSON: {msg}")
 
@@ -502,6 +542,8 @@ def from_json(cls:EinsumGraph, text) -> EinsumGraph:
     "Load and validate a graph saved by `to_json`; never evaluates code."
     try: d = json.loads(text)
     except (TypeError, ValueError) as e: raise GraphError(f"graph JSON: not valid JSON ({e})") from None
+    except RecursionError: raise GraphError(f"graph JSON: lists and dicts nest too deeply to read (at most {MAX_DEPTH} levels)") from None
+    _expect(_depth(d) <= MAX_DEPTH, f"lists and dicts nest more than {MAX_DEPTH} levels deep")
     _expect(isinstance(d, dict), "top level must be an object")
     _expect(d.get("format") == FORMAT, f"format is {d.get('format')!r}, expected {FORMAT!r}")
     _expect(set(d) <= {"format", "name", "inputs", "nodes", "outputs"}, f"unknown keys {sorted(set(d) - {'format', 'name', 'inputs', 'nodes', 'outputs'})}")
@@ -517,7 +559,7 @@ def from_json(cls:EinsumGraph, text) -> EinsumGraph:
         _expect(isinstance(n["inputs"], list) and all(isinstance(x, str) for x in n["inputs"]), f"nodes[{i}].inputs must be a list of names")
         _expect(isinstance(n["attrs"], dict), f"nodes[{i}].attrs must be an object")
         _expect(isinstance(n["op"], str) and isinstance(n["output"], str), f"nodes[{i}] op and output must be strings")
-        g.append(n["op"], n["inputs"], n["output"], **_plain(n["attrs"], f"nodes[{i}]"))
+        g._append_node(n["op"], n["inputs"], n["output"], _plain(n["attrs"], f"nodes[{i}]"))
     _expect(all(isinstance(o, str) for o in d["outputs"]) and d["outputs"], "outputs must be a non-empty list of names")
     return g.output(*d["outputs"])
 
@@ -563,15 +605,21 @@ def compiling() -> bool:
     torch = sys.modules.get("torch")
     return torch is not None and torch.compiler.is_compiling()
 
-def layout_plan(node:Node, in_shape) -> tuple:
+def layout_plan(node:Node, in_shape,
+                unit_splits:bool=True, # a size-1 axis that the pattern splits becomes size-1 axes (a mask shared by all heads); False: it must split like any size
+               ) -> tuple:
     "(split shape, permutation, broadcast shape or None, output shape) that carry out a rearrange/repeat `node`; made once per pattern and input shape (each time while `torch.compile` traces)."
     pattern, known = node.attrs["pattern"], node.attrs.get("sizes") or {}
-    key = (node.op, pattern, tuple(sorted(known.items())), tuple(in_shape)) if not compiling() else None
+    key = (node.op, pattern, tuple(sorted(known.items())), tuple(in_shape), unit_splits) if not compiling() else None
     if key in _LAYOUT_PLANS: return _LAYOUT_PLANS[key]
     left, right = parse_pattern(pattern, node.output, node.op == "repeat")
     sizes = {}
     for grp, total in zip(left, in_shape):
-        sizes.update(zip(grp, [1] * len(grp) if len(grp) > 1 and total == 1 else _group_sizes(grp, total, known, node.output, pattern)))
+        if len(grp) > 1 and total == 1 and unit_splits: got = [1] * len(grp)
+        else:
+            got = _group_sizes(grp, total, known, node.output, pattern)
+            if math.prod(got) != total: raise GraphError(f"node {node.output!r}: pattern {pattern!r}: axis of size {total} does not split into ({' '.join(grp)}) with {dict((c, known[c]) for c in grp if c in known)}")
+        sizes.update(zip(grp, got))
     order = [c for grp in left for c in grp]
     new = [c for grp in right for c in grp if c not in sizes]
     split = [sizes[c] for c in order] + [1] * len(new)
