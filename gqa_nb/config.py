@@ -578,7 +578,7 @@ def results_files(out:str|os.PathLike|None, # the folder the user named; None: a
                   names:list[str],          # the files the command will write there
                   command:str="results",    # names a fresh folder: gqa_nb-<command>-<UTC date and time>
                   overwrite:bool=False,     # replace files that exist (the user asked in so many words)
-                  quick:bool=False,         # these are a quick run's results: never replace a full run's JSON
+                  quick:bool=False,         # these are a quick run's results: never replace a file that holds a full run
                  ) -> dict[str, Path]:
     "{name: path} for the files a command writes: in the folder the user named or a fresh one; nothing that exists is replaced unless told."
     if isinstance(names, str) or not names or not all(isinstance(n, str) and n and Path(n).name == n for n in names):
@@ -592,7 +592,7 @@ def results_files(out:str|os.PathLike|None, # the folder the user named; None: a
         if folder.exists() and not folder.is_dir(): raise NotADirectoryError(f"{str(folder)!r} exists and is not a folder")
     paths = {n: folder / n for n in names}
     for p in paths.values():
-        if p.exists() and quick and p.suffix == ".json" and _full_run(p):
+        if p.exists() and quick and _full_run(p):                # whatever its name ends in: what it holds decides
             raise FileExistsError(f"{p} holds a full run (its meta.quick is false); a quick run never replaces it: name another file or folder")
         if p.exists() and not overwrite:
             raise FileExistsError(f"{p} exists; pass --overwrite to replace it, or name another file or folder")

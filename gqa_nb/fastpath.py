@@ -545,7 +545,7 @@ if torch is not None:
         @staticmethod
         def setup_context(ctx, inputs, output):
             cx, node, _, q, k, v, *extra = inputs
-            ctx.cx, ctx.node = cx, node
+            ctx.cx, ctx.node, ctx.float32_out = cx, node, output[0].dtype != q.dtype
             ctx.save_for_backward(q, k, v, *output, *extra)
             ctx.set_materialize_grads(False)
         @staticmethod
@@ -587,7 +587,7 @@ if torch is not None:
     def _node_function(ctx):
         def outputs(q, k, v, *extra):
             pb = AttentionProblem(ctx.cx, ctx.node, q, k, v, extra)
-            return _node_outputs(pb, True, *flash_forward(pb, True, pb.acc if _float32_out(q, v, extra) else None))
+            return _node_outputs(pb, True, *flash_forward(pb, True, pb.acc if ctx.float32_out else None))   # in the forward's dtypes
         return outputs
     _JVP = {FusedAttention: _with_jvp(FusedAttention, _node_function),
             FusedAttentionVJP: _with_jvp(FusedAttentionVJP, lambda ctx: lambda *arrays: _vjp(ctx.cx, ctx.node, ctx.mask_grads, *arrays))}

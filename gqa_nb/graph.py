@@ -203,8 +203,7 @@ def require_attrs(node:Node, *keys:str):
 def _real_attr(node:Node, key:str, rule:str, ok) -> float:
     "Attribute `key` of `node` as a finite float for which `ok` holds, or a `GraphError` quoting `rule`; the node keeps the plain `float` (a numpy scalar would change the dtype of what it multiplies)."
     where, v = f"node {node.output!r}: {node.op} {key}", node.attrs.get(key)
-    try: node.attrs[key] = v = check_real(where, v, rule=rule, ok=ok, err=GraphError)
-    except OverflowError: raise GraphError(f"{where}=<a number too large for a float>: must be {rule}") from None
+    node.attrs[key] = v = check_real(where, v, rule=rule, ok=ok, err=GraphError)   # (a number beyond float's range is refused there)
     return v
 
 def check_positive_attr(node:Node, key:str, allow_zero:bool=False) -> float:
