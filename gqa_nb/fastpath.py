@@ -626,14 +626,14 @@ if torch is not None:
             cx, node = _node_from_text(node)
             return [g.contiguous() for g in _vjp(cx, node, list(mask_grads), q, k, v, out, lse, dout, dlse, *extra) if g is not None]
 
-        def _made_grads(node, extra, mask_grads) -> list:
+        def _made_grads(node, mask_grads) -> list:
             "Which of `extra` get a gradient from the backward op: the sinks always, a mask where `mask_grads` says."
             wants = iter(mask_grads)
             return [r == "sinks" or next(wants) for r in node.attrs.get("roles", [])]
 
         @_fused_backward_op.register_fake
         def _(q, k, v, extra, out, lse, dout, dlse, node, mask_grads):
-            made = _made_grads(_node_from_text(node)[1], extra, mask_grads)
+            made = _made_grads(_node_from_text(node)[1], mask_grads)
             return [x.new_empty(x.shape) for x in (q, k, v)] + [x.new_empty(x.shape) for x, m in zip(extra, made) if m]   # contiguous, as the op's own
 
         def _fused_op_setup(ctx, inputs, output):
@@ -646,7 +646,7 @@ if torch is not None:
             q, k, v, out, lse, *extra = ctx.saved_tensors
             grads = iter(torch.ops.gqa_nb.fused_attention_backward(q, k, v, extra, out, lse, torch.zeros_like(out) if dout is None else dout, dlse, ctx.node, ctx.mask_grads))
             dq, dk, dv = next(grads), next(grads), next(grads)
-            made = _made_grads(_node_from_text(ctx.node)[1], extra, ctx.mask_grads)
+            made = _made_grads(_node_from_text(ctx.node)[1], ctx.mask_grads)
             return dq, dk, dv, [next(grads) if m else None for m in made], None, None
 
         _fused_op.register_autograd(_fused_op_backward, setup_context=_fused_op_setup)
