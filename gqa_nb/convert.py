@@ -53,10 +53,17 @@ def _check_target(n_heads:int, n_kv_now:int, n_kv_heads, method:str, what:str="l
                          f"(valid targets: {divs})")
     return n_kv_heads
 
+def _config_value(config, name:str):
+    "`config.<name>`; None where it has none; `_PER_LAYER` where transformers refuses one value because layers differ (a heterogeneous config raises its own error, not AttributeError)."
+    try: return getattr(config, name, None)
+    except Exception: return _PER_LAYER
+
+_PER_LAYER = object()
+
 def _is_hf_attention(m) -> bool:
     "A HuggingFace attention module with the Llama layout: separate q/k/v/o_proj Linears, `head_dim`, `num_key_value_groups`, a config."
     return (all(isinstance(getattr(m, p, None), nn.Linear) for p in ("q_proj", "k_proj", "v_proj", "o_proj"))
-            and hasattr(getattr(m, "config", None), "num_key_value_heads") and hasattr(m, "num_key_value_groups")
+            and _config_value(getattr(m, "config", None), "num_key_value_heads") is not None and hasattr(m, "num_key_value_groups")
             and isinstance(getattr(m, "head_dim", None), int))
 
 class ConversionError(TypeError):
@@ -65,8 +72,9 @@ class ConversionError(TypeError):
 def _hf_unsupported(m) -> list[str]:
     "What conversion would leave out of step in HF attention module `m`: a query projection that is not heads·head_dim, K and V projections of different sizes, tensors beside the projections that may be per KV head."
     hd, q, k, v = m.head_dim, m.q_proj.out_features, m.k_proj.out_features, m.v_proj.out_features
-    nh = getattr(m.config, "num_attention_heads", None)
-    bad = []
+    nh = _config_value(m.config, "num_attention_heads")
+    bad = [f"config.{a} is set per layer (layers differ), where conversion sets one value for the model"
+           for a in ("num_attention_heads", "num_key_value_heads") if _config_value(m.config, a) is _PER_LAYER]
     if isinstance(nh, int) and q != nh * hd:
         bad.append(f"q_proj has {q} outputs, not num_attention_heads·head_dim = {nh}·{hd} = {nh * hd} (a gated or fused query projection)")
     if k % hd or v != k: bad.append(f"k_proj and v_proj have {k} and {v} outputs, not one multiple of head_dim={hd}")
