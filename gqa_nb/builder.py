@@ -63,9 +63,9 @@ def build_attention_graph(config:GQAConfig,        # heads, head_dim, causal, wi
     if c.scale != 1: scores = g.scale(scores, out="scores_scaled", value=float(c.scale))
     if c.softcap is not None: scores = g.softcap(scores, out="scores_capped", cap=float(c.softcap))
     extra = ([("attn_mask", t["mask"])] if attn_mask else []) + ([("key_padding", "key_padding")] if key_padding else [])
-    if c.causal or c.sliding_window or extra:
+    if c.causal or extra:
         scores = g.mask(scores, *[x for _, x in extra], out="scores_masked", q_axis="q", k_axis="k",
-                        causal=causal_alignment if (c.causal or c.sliding_window) else None,
+                        causal=causal_alignment if c.causal else None,
                         window=c.sliding_window, roles=[r for r, _ in extra])
     p = g.softmax(scores, *([t["sinks"]] if sinks else []), out="probs", axis="k")
     if c.dropout: p = g.dropout(p, out="probs_dropped", p=float(c.dropout))

@@ -217,8 +217,7 @@ def _attend_in_order(self:KVCache, q, k_new, v_new, strategy, kernel):
     self.positions[:, n:n + L] = xp.arange(n, n + L, dtype=xp.int64, **({} if self.backend == "numpy" else {"device": self.k.device}))
     self.lengths[...] = n + L
     self._in_order = n + L
-    causal = c.causal or c.sliding_window is not None
-    return gqa_attention(q, self.k[:, :, :n + L], self.v[:, :, :n + L], is_causal=causal, causal_alignment="bottom_right", window=c.sliding_window,
+    return gqa_attention(q, self.k[:, :, :n + L], self.v[:, :, :n + L], is_causal=c.causal, causal_alignment="bottom_right", window=c.sliding_window,
                          scale=c.scale, softcap=c.softcap, strategy=strategy, **({} if self.backend == "numpy" else {"kernel": kernel}))
 
 # %% ../nbs/08_decode.ipynb #2944910c
