@@ -282,8 +282,9 @@ def gqa_attention_backward(q, k, v,          # as `gqa_attention`
                            attn_mask=None, is_causal:bool=False, scale:float=None, # as `gqa_attention`
                            *, causal_alignment:str="top_left", window:int=None, softcap:float=None, sinks=None, # as `gqa_attention`
                            block:int=64,     # queries per block
+                           partial:bool=False, # these keys are a part of those `out` and `lse` attended (ring attention)
                           ) -> tuple:
-    "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's dq, dk and dv (dq summed over the parts gives the whole's; `dsinks` is already the whole's from each part). On torch the gradients are differentiable when the inputs need gradients."
+    "`(dq, dk, dv)` (and `dsinks` with sinks) of `gqa_attention(q, k, v, ...)`, from its output and LSE; for keys that are a part of those `out` and `lse` attended, this part's dq, dk and dv (dq summed over the parts gives the whole's; `dsinks` is already the whole's from each part). With `partial`, rows whose LSE lost its sum to rounding (every key near the dtype's most negative value) keep `exp(s − lse)`: the part cannot redo the whole's sum. On torch the gradients are differentiable when the inputs need gradients."
     _check_inputs(q, k, v, attn_mask, out=out, lse=lse, dout=dout)
     is_causal = check_bool("is_causal", is_causal, err=TypeError)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
@@ -301,7 +302,7 @@ def gqa_attention_backward(q, k, v,          # as `gqa_attention`
     xp = namespace_of(q)
     saved = {fused.output: (xp.reshape(out, (B, Hkv, Hq // Hkv, L, Ev)), xp.reshape(lse, (B, Hkv, Hq // Hkv, L)))}
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
-    _, grads = run_vjp(g, inputs, {g.outputs[0]: dout}, saved)
+    _, grads = run_vjp(g, inputs, {g.outputs[0]: dout}, saved, check_bool("partial", partial, err=TypeError))
     return (grads["q"], grads["k"], grads["v"]) + ((grads["sinks"],) if sinks is not None else ())
 
 # %% ../nbs/05_attention.ipynb #d0c5a010

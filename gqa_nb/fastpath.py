@@ -324,15 +324,12 @@ def _merge_weights(xp, m, l, mt, lt):
     w = xp.where(total == 0, 1.0, total)
     return m_new, total, a / w, b / w
 
-def _is_wrapped(a) -> bool:
-    "Is `a` wrapped by a `torch.func` transform (vmap's batching among them: no branching on its values)? (No public test in torch 2.13.)"
-    return getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda a: False)(a)
-
 def _zeros_for(xp, device, *arrays):
     "`zeros(shape, dtype)`: fresh zeros; under `torch.func` transforms, zeros that carry the transforms' wrapping of `arrays` (vmap's batch axis among them), because adding a mapped array in place into a plain one is an error there. The carrier is `Σ sum(a[..., :0])`, an exact 0 made from every wrapped array."
     zeros = lambda shape, dtype: xp.zeros(shape, dtype=dtype, device=device)
     if not is_torch_namespace(xp) or _tracing(xp): return zeros                                   # (dynamo cannot trace the test below)
-    wrapped = [a for a in arrays if a is not None and _is_wrapped(a)]
+    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda a: False)   # (no public test in torch 2.13)
+    wrapped = [a for a in arrays if a is not None and is_wrapped(a)]
     if not wrapped: return zeros
     zero = sum(xp.sum(a[..., :0]) for a in wrapped)
     return lambda shape, dtype: zeros(shape, dtype) + xp.astype(zero, dtype)
@@ -400,10 +397,13 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
 FAR_LSE = 2.0 ** 16   # a row LSE at least this large in magnitude may have lost `log Σ exp(s − max)` to rounding (its spacing in float32 is 2⁻⁷ there)
 
 def _far_rows(pb:AttentionProblem, qs, i0, i1, tiles, lse, do, d, buf):
-    "A block's shift, `dO` and `D` for the backward. Rows whose finite LSE is at least `FAR_LSE` in magnitude (every score near the dtype's most negative number: the LSE rounds to the max, and `exp(s − lse)` would be 1 for every key) get their max `m` and sum `l` again from the block's tiles: `P = exp(s − m) / l`, as a shift by `m` and `dO`, `D` scaled by `1/l` (`dV = Pᵀ dO` and `dS = P ∘ (dO·Vᵀ − D)` take the `1/l` along). Others, and blocks without such rows, unchanged; skipped while `torch.compile` traces and under `torch.func` transforms (neither branches on values)."
+    "A block's shift, `dO` and `D` for the backward. Rows whose finite LSE is at least `FAR_LSE` in magnitude (every score near the dtype's most negative number: the LSE rounds to the max, and `exp(s − lse)` would be 1 for every key) get their max `m` and sum `l` again from the block's tiles: `P = exp(s − m) / l`, as a shift by `m` and `dO`, `D` scaled by `1/l` (`dV = Pᵀ dO` and `dS = P ∘ (dO·Vᵀ − D)` take the `1/l` along). Others, and blocks without such rows, unchanged; skipped while `torch.compile` traces and under `vmap` (neither branches on values)."
     xp = pb.xp
     far = (xp.abs(lse) >= FAR_LSE) & (xp.abs(lse) != math.inf)
-    if _tracing(xp) or (is_torch_namespace(xp) and _is_wrapped(lse)) or not bool(xp.any(far)): return lse, do, d
+    if _tracing(xp): return lse, do, d
+    try:
+        if not bool(xp.any(far)): return lse, do, d
+    except RuntimeError: return lse, do, d     # under vmap (per-sample gradients): no branch on values
     m = l = None
     for j0, j1, c0, c1 in tiles:
         _, mt, lt, _ = _tile_softmax(xp, pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=buf)[0])
@@ -651,6 +651,11 @@ if torch is not None:
 
         _fused_op.register_autograd(_fused_op_backward, setup_context=_fused_op_setup)
 
+def _as_one_step(q, *arrays) -> bool:
+    "Does traced code run the fused op as the custom op? With more than one query row, or one that needs a gradient (its backward then recomputes far rows, which traced code cannot), and no `torch.func` transform around it: the custom op has no forward-mode rule, no batching rule, and no autograd under `torch.func.grad`, so there the loop is traced."
+    if torch._C._are_functorch_transforms_active(): return False
+    return q.shape[-2] != 1 or (torch.is_grad_enabled() and any(t.requires_grad for t in (q, *arrays)))
+
 def _compiled_attention(cx, node, q, k, v, *extra):
     "The fused op as the custom op `gqa_nb::fused_attention`, for `torch.compile` to trace as one step: outputs in the dtypes of the loop's."
     out, lse = torch.ops.gqa_nb.fused_attention(q, k, v, list(extra), _node_text(node, tuple(input_axes(cx, node, i) for i in range(len(node.inputs)))), _float32_out(q, v, extra))
@@ -686,7 +691,7 @@ def blocked_attention(cx, node, q, k, v, *extra):
     want_lse = "lse" in node.attrs
     if _autocasting(cx.xp, q):
         with torch.autocast(q.device.type, enabled=False): return blocked_attention(cx, node, q, k, v, *extra)
-    if _tracing(cx.xp) and q.shape[-2] != 1: return _compiled_attention(cx, node, q, k, v, *extra)   # more than one query row: one opaque step (above)
+    if _tracing(cx.xp) and _as_one_step(q, k, v, *extra): return _compiled_attention(cx, node, q, k, v, *extra)   # one opaque step (above)
     tangents = is_torch_namespace(cx.xp) and _tangents(q, k, v, *extra)
     if _no_grad_suffices(cx.xp, (q, k, v, *extra)) and not tangents:
         with torch.no_grad(): return blocked_attention(cx, node, q, k, v, *extra)
@@ -733,7 +738,7 @@ def _fused_vjp(cx, node, ins, outs, cots):
     out, lse = saved if saved is not None else flash_forward(pb)   # else the forward again: no graph output keeps the LSE
     dout = cots[0] if cots[0] is not None else cx.xp.zeros(outs[0].shape, dtype=outs[0].dtype, device=device_of(outs[0]))
     masks = [m for m, r in zip(ins[3:], pb.roles) if r != "sinks"]
-    grads = flash_backward(pb, out, lse, dout, cots[1] if len(cots) > 1 else None, [cx.xp.isdtype(m.dtype, "real floating") for m in masks], own_lse=saved is None)
+    grads = flash_backward(pb, out, lse, dout, cots[1] if len(cots) > 1 else None, [cx.xp.isdtype(m.dtype, "real floating") for m in masks], own_lse=not getattr(cx, "partial", False))
     return _input_grads(pb, ins, grads)
 
 VJPS.update(rearrange=_rearrange_vjp, repeat=_rearrange_vjp, rename=lambda cx, node, ins, outs, cots: list(cots), fused_attention=_fused_vjp)
@@ -743,12 +748,13 @@ def run_vjp(graph:EinsumGraph, # a graph of ops with a VJP (`VJPS`), e.g. `atten
             inputs:dict,       # {input name: array}, all from one array library
             douts:dict,        # {output name: its cotangent, e.g. dLoss/dout}; outputs not named get none
             saved:dict=None,   # {fused node output: (out, lse)} to use instead of recomputing that node's forward
+            partial:bool=False, # the saved (out, lse) attended more keys than these (ring attention's parts): rows whose LSE lost its sum to rounding are not recomputed
            ) -> tuple:
     "Run `graph` forward, then its vector-Jacobian product: `(outputs, {input name: gradient or None})`."
     xp = check_inputs(graph, inputs)
     if _no_grad_suffices(xp, [*inputs.values(), *douts.values(), *(t for pair in (saved or {}).values() for t in pair)]):
         import torch
-        with torch.no_grad(): return run_vjp(graph, inputs, douts, saved)
+        with torch.no_grad(): return run_vjp(graph, inputs, douts, saved, partial)
     if unknown := sorted(set(douts) - set(graph.outputs)): raise ValueError(f"douts names {unknown}, which are not outputs of the graph {graph.outputs}")
     if bad := sorted({n.op for n in graph.nodes} - set(VJPS)):
         raise NotImplementedError(f"run_vjp: no vector-Jacobian product for op(s) {bad}; it covers {sorted(VJPS)}: fuse the graph (fuse_attention) or use torch autograd")
@@ -757,7 +763,7 @@ def run_vjp(graph:EinsumGraph, # a graph of ops with a VJP (`VJPS`), e.g. `atten
     for n, pair in (saved or {}).items():
         if not (isinstance(pair, tuple) and len(pair) == 2): raise TypeError(f"saved[{n!r}] must be a pair (out, lse), got {type(pair).__name__}")
     cx, env = Context(graph, xp), dict(inputs)
-    cx.saved = saved or {}
+    cx.saved, cx.partial = saved or {}, partial
     for node in graph.nodes:
         made = OPS[node.op].run(cx, node, *(env[x] for x in node.inputs))
         names = node_outputs(node)

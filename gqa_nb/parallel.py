@@ -344,7 +344,7 @@ def _ring_backward(q, k, v, out, lse, dout, layout, rank, world, is_causal, wind
             buf, reqs = _pass_on(kv, len(layout[nxt]), tag=0)
             _add_traffic(traffic, kv, group, "backward_")
         mask = _block_mask(q_pos, layout[src].to(q.device), is_causal, window)
-        grads = gqa_attention_backward(q, kv[0], kv[1], out, lse, dout, attn_mask=mask, scale=scale, softcap=softcap) if mask is None or bool(mask.any()) else None
+        grads = gqa_attention_backward(q, kv[0], kv[1], out, lse, dout, attn_mask=mask, scale=scale, softcap=softcap, partial=True) if mask is None or bool(mask.any()) else None
         for r in d_reqs: r.wait()            # this block's dK/dV from the ranks it visited before
         d = torch.zeros(kv.shape, dtype=acc, device=kv.device) if step == 0 else d_in
         if grads is not None: dq += grads[0]; d[0] += grads[1]; d[1] += grads[2]
