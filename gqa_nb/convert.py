@@ -60,23 +60,49 @@ def _config_value(config, name:str):
 
 _PER_LAYER = object()
 
+def _values_are_keys(m) -> bool:
+    "An attention module with a k_proj but `v_proj = None` whose config says the values are the keys' projection (`attention_k_eq_v`: Gemma 4's full-attention layers)."
+    return (isinstance(getattr(m, "k_proj", None), nn.Linear) and hasattr(m, "v_proj") and m.v_proj is None
+            and _config_value(getattr(m, "config", None), "attention_k_eq_v") is True)
+
 def _is_hf_attention(m) -> bool:
-    "A HuggingFace attention module with the Llama layout: separate q/k/v/o_proj Linears, `head_dim`, `num_key_value_groups`, a config."
-    return (all(isinstance(getattr(m, p, None), nn.Linear) for p in ("q_proj", "k_proj", "v_proj", "o_proj"))
+    "A HuggingFace attention module with the Llama layout: separate q/k/v/o_proj Linears (or no v_proj where the values are the keys' projection), `head_dim`, `num_key_value_groups`, a config."
+    return (all(isinstance(getattr(m, p, None), nn.Linear) for p in ("q_proj", "k_proj", "o_proj"))
+            and (isinstance(getattr(m, "v_proj", None), nn.Linear) or _values_are_keys(m))
             and _config_value(getattr(m, "config", None), "num_key_value_heads") is not None and hasattr(m, "num_key_value_groups")
             and isinstance(getattr(m, "head_dim", None), int))
+
+def _reads_shared_kv(m) -> bool:
+    "An attention module with no K/V projections of its own that reads the K/V of an earlier layer (`is_kv_shared_layer`: Gemma 3n and Gemma 4 KV sharing)."
+    return (getattr(m, "is_kv_shared_layer", False) is True and getattr(m, "k_proj", None) is None and getattr(m, "v_proj", None) is None
+            and isinstance(getattr(m, "q_proj", None), nn.Linear) and isinstance(getattr(m, "head_dim", None), int))
+
+def _not_convertible(m) -> str:
+    "Why `m`, a module with `num_key_value_groups`, is neither an attention layer conversion handles nor one reading another layer's K/V."
+    has = lambda p: isinstance(getattr(m, p, None), nn.Linear)
+    if not has("k_proj"):
+        fused = [n for n, c in m.named_children() if isinstance(c, nn.Linear) and n not in ("q_proj", "o_proj")]
+        return f"it has no k_proj Linear (its Linears beside q_proj/o_proj: {fused or 'none'}) and does not read another layer's K/V"
+    if not has("v_proj"):
+        return (f"its k_proj is a Linear but its v_proj is {type(getattr(m, 'v_proj', None)).__name__}, and its config does not "
+                "say the values are the keys' projection (attention_k_eq_v)")
+    missing = [p for p in ("q_proj", "o_proj") if not has(p)] + ([] if isinstance(getattr(m, "head_dim", None), int) else ["head_dim"])
+    return f"it has k_proj and v_proj but no {' / '.join(missing) or 'config.num_key_value_heads'}"
 
 class ConversionError(TypeError):
     "A module `mha_to_gqa` or `convert_model` cannot convert: not an attention layer it knows, or one holding state it would leave out of step with the pooled KV heads."
 
 def _hf_unsupported(m) -> list[str]:
     "What conversion would leave out of step in HF attention module `m`: a query projection that is not heads·head_dim, K and V projections of different sizes, tensors beside the projections that may be per KV head."
-    hd, q, k, v = m.head_dim, m.q_proj.out_features, m.k_proj.out_features, m.v_proj.out_features
+    hd, q, k = m.head_dim, m.q_proj.out_features, m.k_proj.out_features
+    v = k if m.v_proj is None else m.v_proj.out_features       # no v_proj: the values are the keys' projection
     nh = _config_value(m.config, "num_attention_heads")
     bad = [f"config.{a} is set per layer (layers differ), where conversion sets one value for the model"
            for a in ("num_attention_heads", "num_key_value_heads") if _config_value(m.config, a) is _PER_LAYER]
     if isinstance(nh, int) and q != nh * hd:
-        bad.append(f"q_proj has {q} outputs, not num_attention_heads·head_dim = {nh}·{hd} = {nh * hd} (a gated or fused query projection)")
+        bad.append(f"q_proj has {q} outputs, not num_attention_heads·head_dim = {nh}·{hd} = {nh * hd}: conversion counts query heads "
+                   "as q_proj outputs / head_dim and does not know this projection's layout (a gate per query head beside its "
+                   "query, as in Qwen3-Next, or a fused projection)")
     if k % hd or v != k: bad.append(f"k_proj and v_proj have {k} and {v} outputs, not one multiple of head_dim={hd}")
     for name, t in [*m.named_parameters(), *m.named_buffers()]:
         top, shape = name.split(".")[0], tuple(t.shape)
@@ -124,7 +150,7 @@ def _convert_hf_(m, n_kv_heads:int, method:str):
     "Convert HF attention module `m` in place (its config too)."
     n_heads = m.q_proj.out_features // m.head_dim
     m.k_proj = _pool_linear(m.k_proj, n_kv_heads, m.head_dim, method)
-    m.v_proj = _pool_linear(m.v_proj, n_kv_heads, m.head_dim, method)
+    if m.v_proj is not None: m.v_proj = _pool_linear(m.v_proj, n_kv_heads, m.head_dim, method)   # None: values are the keys
     m.num_key_value_groups = n_heads // n_kv_heads
     if hasattr(m, "num_key_value_heads"): m.num_key_value_heads = n_kv_heads   # older transformers keep it on the module
     m.config.num_key_value_heads = n_kv_heads
@@ -148,6 +174,11 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
     "A copy of `model` with every attention layer converted by `mha_to_gqa` (HF: `config.num_key_value_heads` too)."
     if isinstance(model, GQAttention) or _is_hf_attention(model): return mha_to_gqa(model, n_kv_heads, method)
     found = [n for n, m in model.named_modules() if isinstance(m, GQAttention) or _is_hf_attention(m)]
+    for n, m in model.named_modules():            # anything else that groups query heads over KV heads must be understood
+        if hasattr(m, "num_key_value_groups") and not (_is_hf_attention(m) or _reads_shared_kv(m)):
+            raise ConversionError(f"layer {n!r} {type(m).__name__} cannot be converted: {_not_convertible(m)}. Conversion pools "
+                                  "separate q_proj/k_proj/v_proj/o_proj Linears (v_proj may be absent where attention_k_eq_v "
+                                  "makes the values the keys), and relabels layers that read another layer's K/V")
     if not found: raise ConversionError(f"convert_model found no attention layer to convert in {type(model).__name__} "
                                         "(expected GQAttention or HF attention modules with q_proj/k_proj/v_proj/o_proj)")
     for n in found:
@@ -161,6 +192,9 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
             if id(m) not in done: done[id(m)] = _convert_gqattention(m, n_kv_heads, method)
             setattr(new.get_submodule(parent), child, done[id(m)])
         elif _is_hf_attention(m) and id(m) not in done: done[id(m)] = _convert_hf_(m, n_kv_heads, method)   # in place
+        elif _reads_shared_kv(m):                 # reads the pooled K/V of an earlier layer: its group size follows
+            m.num_key_value_groups = (m.q_proj.out_features // m.head_dim) // n_kv_heads
+            if hasattr(m, "num_key_value_heads"): m.num_key_value_heads = n_kv_heads
     if hasattr(getattr(new, "config", None), "num_key_value_heads"): new.config.num_key_value_heads = n_kv_heads
     return new
 

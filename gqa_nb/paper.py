@@ -453,6 +453,18 @@ def _run_meta(quick:bool, threads:int, argv) -> dict:
                 processor=_cpu_model(), threads=threads, python=platform.python_version(),
                 torch=torch.__version__, numpy=numpy.__version__, gqa_nb=__version__, argv=list(argv or []))
 
+def _exit_on_sigterm(signum, frame): raise SystemExit(128 + signum)   # 143: the status a shell reports for SIGTERM
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    "While inside, SIGTERM raises `SystemExit(143)` (so `except`/`finally` blocks run) instead of ending the process at once; in the main thread, where SIGTERM has its default action; the handler is put back after."
+    import signal, threading
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield; return
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
 def run_paper(out=None,              # folder for the results; None: a fresh folder gqa_nb-paper-<UTC time> in the current directory
               quick:bool=False,      # `QUICK` settings: a small model, one seed, a check of the pipeline in under a minute
               overwrite:bool=False,  # replace results already in `out` (a quick run never replaces a full run's)
@@ -470,22 +482,23 @@ def run_paper(out=None,              # folder for the results; None: a fresh fol
     uptrain_steps(p["props"], p["pre_steps"])
     names = ["paper_ablation.json"] + (["paper_ablation.png", "paper_decode_speed.png"] if plots else [])
     made = [d for d in (Path(out), *Path(out).parents) if not d.exists()] if out is not None else []   # deepest first
-    folder = results_files(out, names, "paper", overwrite=overwrite, quick=quick)["paper_ablation.json"].parent   # before the run
-    if out is None: made = [folder]                 # the fresh folder
-    before = torch.get_num_threads(); torch.set_num_threads(threads)
-    try:
-        try: res = run_ablation(p, log)
-        finally: torch.set_num_threads(before)
-        res["settings"] = {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
-        res["meta"] = _run_meta(quick, threads, argv)
-        (folder / "paper_ablation.json").write_text(json.dumps(res, indent=1))
-        if plots:
-            import matplotlib.pyplot as plt         # headless, matplotlib picks a non-interactive backend by itself
-            for fig, name in ((plot_ablation(res), "paper_ablation.png"), (plot_speed(res), "paper_decode_speed.png")):
-                fig.savefig(folder / name, dpi=110); plt.close(fig)
-    except BaseException:                           # failed or interrupted: remove the folders made for it, where still empty
-        for d in made:
-            with contextlib.suppress(OSError): d.rmdir()
-        raise
+    with _sigterm_raises():                         # a SIGTERM (timeout, kill) unwinds like Ctrl-C, through the cleanup below
+        try:
+            folder = results_files(out, names, "paper", overwrite=overwrite, quick=quick)["paper_ablation.json"].parent   # before the run
+            if out is None: made = [folder]         # the fresh folder
+            before = torch.get_num_threads(); torch.set_num_threads(threads)
+            try: res = run_ablation(p, log)
+            finally: torch.set_num_threads(before)
+            res["settings"] = {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
+            res["meta"] = _run_meta(quick, threads, argv)
+            (folder / "paper_ablation.json").write_text(json.dumps(res, indent=1))
+            if plots:
+                import matplotlib.pyplot as plt     # headless, matplotlib picks a non-interactive backend by itself
+                for fig, name in ((plot_ablation(res), "paper_ablation.png"), (plot_speed(res), "paper_decode_speed.png")):
+                    fig.savefig(folder / name, dpi=110); plt.close(fig)
+        except BaseException:                       # failed or interrupted: remove the folders made for it, where still empty
+            for d in made:
+                with contextlib.suppress(OSError): d.rmdir()
+            raise
     print(f"wrote {folder / 'paper_ablation.json'} ({res['wall_s']:.0f} s)")
     return folder / "paper_ablation.json"
