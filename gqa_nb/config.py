@@ -102,6 +102,12 @@ def document_arguments(module:str):
             if (not attr.startswith("_") or attr == "__call__") and inspect.isfunction(f) and len(inspect.signature(f).parameters) > 1: _append_arguments(f)
 
 # %% ../nbs/13_config.ipynb #b3960d10
+def _size(field:str, v, optional:bool=False) -> int|None:
+    "`check_int`, and below 2**62: sizes and positions are 64-bit ints (a larger one would only fail later, in float arithmetic or printing)."
+    v = check_int(field, v, optional=optional)
+    if v is not None and v >= 2**62: raise GQAConfigError(f"{field}={_shown(v)}: must be below 2**62 (sizes and positions are 64-bit ints)")
+    return v
+
 @dataclass(frozen=True)
 class GQAConfig:
     "Shape and options of one grouped-query attention layer; validated on construction."
@@ -120,13 +126,13 @@ class GQAConfig:
 
     def __post_init__(self):
         S = object.__setattr__
-        for f in ('d_model', 'n_heads', 'n_kv_heads'): S(self, f, check_int(f, getattr(self, f)))
+        for f in ('d_model', 'n_heads', 'n_kv_heads'): S(self, f, _size(f, getattr(self, f)))
         if self.head_dim is None:
             if self.d_model % self.n_heads:
                 raise GQAConfigError(f"d_model={self.d_model}: must be divisible by n_heads={self.n_heads} "
                                      "when head_dim is not given (pass head_dim= explicitly, as Gemma 2 does)")
             S(self, 'head_dim', self.d_model // self.n_heads)
-        else: S(self, 'head_dim', check_int('head_dim', self.head_dim))
+        else: S(self, 'head_dim', _size('head_dim', self.head_dim))
         if self.n_kv_heads > self.n_heads:
             raise GQAConfigError(f"n_kv_heads={self.n_kv_heads}: must not exceed n_heads={self.n_heads}")
         if self.n_heads % self.n_kv_heads:
@@ -135,12 +141,14 @@ class GQAConfig:
                                  f"so every KV head serves an equal group of query heads (valid: {divs})")
         for f in ('causal', 'qkv_bias', 'o_bias'): S(self, f, check_bool(f, getattr(self, f)))
         S(self, 'dropout', check_real('dropout', self.dropout, rule="a float in [0, 1)", ok=lambda x: 0 <= x < 1))
-        S(self, 'sliding_window', check_int('sliding_window', self.sliding_window, optional=True))
+        S(self, 'sliding_window', _size('sliding_window', self.sliding_window, optional=True))
         if self.sliding_window is not None and not self.causal:
             raise GQAConfigError(f"sliding_window={self.sliding_window}: needs causal=True (a sliding window is causal: position p sees keys "
                                  "p-W < j <= p, as in Mistral, Gemma 2 and 3 and gpt-oss); a bidirectional local window is not supported")
         if self.scale is None: S(self, 'scale', 1 / math.sqrt(self.head_dim))
-        else: S(self, 'scale', check_real('scale', self.scale, rule="a finite float > 0", ok=lambda x: x > 0))
+        else:
+            S(self, 'scale', check_real('scale', self.scale, rule="a finite float > 0", ok=lambda x: x > 0))
+            if math.isclose(self.scale, 1 / math.sqrt(self.head_dim), rel_tol=1e-12): S(self, 'scale', 1 / math.sqrt(self.head_dim))   # the default, however written (transformers: head_dim**-0.5, an ulp away)
         S(self, 'softcap', check_real('softcap', self.softcap, rule="a finite float > 0 or None", ok=lambda x: x > 0, optional=True))
         S(self, 'rope_theta', check_real('rope_theta', self.rope_theta, rule="a finite float > 0 or None", ok=lambda x: x > 0, optional=True))
 
@@ -287,7 +295,7 @@ _ALIASES = {'mistral7b': 'Mistral-7B-v0.1', 'mixtral8x7bv01': 'Mixtral-8x7B', 'p
             'mistral7binstructv01': 'Mistral-7B-v0.1', 'mixtral8x7binstructv01': 'Mixtral-8x7B'}   # the Instruct v0.1 models: the base models' attention and context
 _INDEX = {**{_norm(n): n for n in PRESETS}, **_ALIASES}
 _QWEN_CTX = ("{0}'s config.json sets max_position_embeddings 32768, the base {1}'s 131072 (the same attention shape): "
-             "use '{1}' and plan at most 32768 tokens, or pass a GQAConfig")
+             "use '{1}' and plan at most 32768 tokens (`context=32768`; on the command line `--preset {1} --context 32768`)")
 _REFUSED = {   # names whose suffix must not be dropped: the model is not the preset
     'qwen257binstruct': _QWEN_CTX.format('Qwen2.5-7B-Instruct', 'Qwen2.5-7B'),
     'qwen2572binstruct': _QWEN_CTX.format('Qwen2.5-72B-Instruct', 'Qwen2.5-72B'),

@@ -238,6 +238,12 @@ def _last_use(graph):
         for x in n.inputs: last[x] = i
     return last
 
+def _autocast_on(xp, inputs:dict) -> bool:
+    "Is `torch.autocast` on for the inputs' device? Then products come out in its dtype, whatever the inputs'."
+    if not is_torch_namespace(xp) or not inputs: return False
+    torch, dev = sys.modules["torch"], next(iter(inputs.values())).device.type
+    return torch.amp.is_autocast_available(dev) and torch.is_autocast_enabled(dev)
+
 def _check_made(xp, node, t, x, float_dtype):
     "Raise unless `x`, made by `node`, is an array of `xp` that fits the shape its rule gave `t` (`None`: any size; a mask or bool tensor may hold 1 where it broadcasts) and its dtype: bool, bool or float for a mask, and for a float `float_dtype` (the float inputs' dtype; any float when None, and for a second output such as a log-sum-exp, which may be wider)."
     if not (hasattr(x, "shape") and hasattr(x, "dtype")):
@@ -258,7 +264,7 @@ def run_graph(graph:EinsumGraph,     # the graph to run
              ):
     "Run `graph` on any array API arrays; returns the output (or a tuple of outputs)."
     xp = check_inputs(graph, inputs)
-    float_dtype = next((inputs[n].dtype for n in graph.inputs if graph.tensors[n].dtype == "float"), None)   # every float tensor has it
+    float_dtype = None if _autocast_on(xp, inputs) else next((inputs[n].dtype for n in graph.inputs if graph.tensors[n].dtype == "float"), None)   # every float tensor has it (under torch.autocast, whichever the products give)
     if kernel not in KERNELS: raise ValueError(f"kernel={kernel!r} is not one of {KERNELS}")
     cx, env, last = Context(graph, xp, training, uniform, kernel), dict(inputs), _last_use(graph)
     for i, node in enumerate(graph.nodes):

@@ -504,12 +504,14 @@ def _json_number(x):
 
 @patch
 def to_json(self:EinsumGraph, indent=None) -> str:
-    "Serialise the graph to a JSON string."
+    "Serialise the graph to a JSON string (one `from_json` loads: lists and dicts nest at most `MAX_DEPTH` levels)."
     if not self.outputs: raise GraphError(f"graph {self.name!r} has no outputs to save; declare them with output(...)")
-    return json.dumps(dict(format=FORMAT, name=self.name,
+    text = json.dumps(dict(format=FORMAT, name=self.name,
         inputs=[dict(name=i, axes=self.tensors[i].axes, shape=list(self.tensors[i].shape), dtype=self.tensors[i].dtype) for i in self.inputs],
         nodes=[dict(op=n.op, inputs=list(n.inputs), output=n.output, attrs=n.attrs) for n in self.nodes],
         outputs=self.outputs), indent=indent, ensure_ascii=False, default=_json_number)
+    _expect(_depth(json.loads(text)) <= MAX_DEPTH, f"lists and dicts would nest more than {MAX_DEPTH} levels deep (an attribute nests too deeply): from_json would refuse the file")
+    return text
 
 MAX_DEPTH = 32   # lists and dicts nest at most this deep in a saved graph (one the builder saves: 5)
 
