@@ -228,7 +228,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   return_lse:bool=False,   # also return the rows' log-sum-exp (B, Hq, L)
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX and for short float32 decoding steps that see every key; appendix 17)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16, and short float32 decoding steps that see every key; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask)
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)

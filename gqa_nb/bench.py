@@ -332,7 +332,8 @@ def run_bench(quick:bool=False,     # scaled-down shapes: a smoke test (FlexAtte
     skipped = {}
     if "gqa_nb_numpy" in impls and (device == "cuda" or dtype != "float32"):
         impls.remove("gqa_nb_numpy"); skipped["gqa_nb_numpy"] = "numpy runs float32 on the CPU only here"
-    if "gqa_nb_blocked" in impls and auto_kernel(device, getattr(torch, dtype)) == "blocked":
+    train = any((QUICK_CASES if quick else CASES)[n].get("train") for n in cases)
+    if "gqa_nb_blocked" in impls and auto_kernel(device, getattr(torch, dtype), grad=train) == "blocked":
         impls.remove("gqa_nb_blocked"); skipped["gqa_nb_blocked"] = "kernel='auto' runs the blocked loop here: it is gqa_nb_torch"
     pause = (0.0 if device == "cuda" else 0.02 if quick else 0.1) if pause is None else pause
     sync = torch.cuda.synchronize if device == "cuda" else None

@@ -10,8 +10,8 @@ from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_name
 from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, _mapped, _tangents
 
 # %% auto #0
-__all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_DECODE_KV_BYTES', 'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles',
-           'auto_kernel', 'use_sdpa', 'sdpa_decodes']
+__all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES', 'flex_attention_fn',
+           'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel', 'use_sdpa', 'sdpa_decodes']
 
 # %% ../nbs/17_flex.ipynb #7cbaa5e0
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
@@ -108,19 +108,27 @@ def cpu_bf16_tiles() -> bool:
     "Does this CPU multiply bfloat16 in tiles (Intel AMX), which SDPA's fused CPU kernel uses? (`torch.cpu._is_amx_tile_supported`: torch 2.13 has no public test.)"
     return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
-SDPA_AUTO_CPU = cpu_bf16_tiles()   # kernel="auto" hands bfloat16 attention on this CPU to SDPA's fused kernel
+def cpu_bf16_dot() -> bool:
+    "Does this CPU have AVX-512 bfloat16 dot products (`avx512_bf16` among the flags Linux lists in /proc/cpuinfo; False where that file is absent)? SDPA's fused CPU kernel uses them."
+    try:
+        with open("/proc/cpuinfo") as f: return any(l.startswith("flags") and "avx512_bf16" in l.split() for l in f)
+    except OSError: return False
 
-def auto_kernel(device, dtype) -> str:
-    "What `kernel='auto'` runs the fused op on, for inputs on `device` in `dtype`, where that kernel can express the node (else the blocked loop): 'flex' on CUDA (but float64), 'sdpa' for bfloat16 on a CPU with AMX tiles, else 'blocked'."
+SDPA_AUTO_CPU = cpu_bf16_tiles()   # kernel="auto" hands bfloat16 attention on this CPU to SDPA's fused kernel
+SDPA_AUTO_CPU_TRAIN = SDPA_AUTO_CPU or cpu_bf16_dot()   # ... and bfloat16 attention that needs gradients
+
+def auto_kernel(device, dtype, grad:bool=False) -> str:
+    "What `kernel='auto'` runs the fused op on, for inputs on `device` in `dtype` (`grad`: gradients wanted), where that kernel can express the node (else the blocked loop): 'flex' on CUDA (but float64), 'sdpa' for bfloat16 on a CPU with AMX tiles, and for bfloat16 training on one with AVX-512 bfloat16 dot products, else 'blocked'."
     device = torch.device(device)
     if device.type == "cuda": return "blocked" if dtype == torch.float64 else "flex"
-    return "sdpa" if device.type == "cpu" and dtype == torch.bfloat16 and SDPA_AUTO_CPU else "blocked"
+    if device.type != "cpu" or dtype != torch.bfloat16: return "blocked"
+    return "sdpa" if SDPA_AUTO_CPU or (grad and SDPA_AUTO_CPU_TRAIN) else "blocked"
 
 # %% ../nbs/17_flex.ipynb #e5d0a003
 def use_sdpa(cx, node, q) -> bool:
     "Run fused `node` on SDPA's fused kernel? `kernel` 'sdpa', or 'auto' where `auto_kernel` says so; only what SDPA can say (the checks that need k, v and the masks are in `_fused_sdpa`)."
     if cx.kernel not in ("sdpa", "auto") or not is_torch_namespace(cx.xp): return False
-    if cx.kernel == "auto" and auto_kernel(q.device, q.dtype) != "sdpa": return False
+    if cx.kernel == "auto" and auto_kernel(q.device, q.dtype, torch.is_grad_enabled() and q.requires_grad) != "sdpa": return False
     return _maps_to_heads(node) and not node.attrs.get("softcap") and not node.attrs.get("window")
 
 def _fused_sdpa(cx, node, q, k, v, *masks):
