@@ -332,12 +332,11 @@ def run_bench(quick:bool=False,     # scaled-down shapes: a smoke test (FlexAtte
     skipped = {}
     if "gqa_nb_numpy" in impls and (device == "cuda" or dtype != "float32"):
         impls.remove("gqa_nb_numpy"); skipped["gqa_nb_numpy"] = "numpy runs float32 on the CPU only here"
-    train = any((QUICK_CASES if quick else CASES)[n].get("train") for n in cases)
-    if "gqa_nb_blocked" in impls and auto_kernel(device, getattr(torch, dtype), grad=train) == "blocked":
+    table = QUICK_CASES if quick else CASES
+    if "gqa_nb_blocked" in impls and auto_kernel(device, getattr(torch, dtype), grad=any(table[n].get("train") for n in cases)) == "blocked":
         impls.remove("gqa_nb_blocked"); skipped["gqa_nb_blocked"] = "kernel='auto' runs the blocked loop here: it is gqa_nb_torch"
     pause = (0.0 if device == "cuda" else 0.02 if quick else 0.1) if pause is None else pause
     sync = torch.cuda.synchronize if device == "cuda" else None
-    table = QUICK_CASES if quick else CASES
     start, t_start = _cpu_seconds(), time.perf_counter()
     meta = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), torch=torch.__version__,
                 numpy=np.__version__, python=platform.python_version(), threads=torch.get_num_threads(),

@@ -467,7 +467,7 @@ def _node_outputs(pb:AttentionProblem, want_lse:bool, out, lse):
 
 def _float32_out(q, v, extra) -> bool:
     "Does `FusedAttention` keep its output in float32 for the backward? For half types where SDPA on the CPU runs its math backend, which keeps float32 throughout — values narrower or wider than keys (`Ev ≠ E`), an added mask or sinks that need a gradient — since the backward's `D = rowsum(dO ∘ O)` from a half-type `O` loses up to 2–3× SDPA's accuracy in `dQ`, `dK` and those gradients there."
-    if q.dtype not in (torch.float16, torch.bfloat16): return False
+    if q.dtype not in half_dtypes(torch): return False
     return q.shape[-1] != v.shape[-1] or any(x.requires_grad and x.is_floating_point() for x in extra)
 
 def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
@@ -617,7 +617,7 @@ if torch is not None:
 
         @_fused_op.register_fake
         def _(q, k, v, extra, node, float32_out):
-            acc = torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype
+            acc = torch.float32 if q.dtype in half_dtypes(torch) else q.dtype      # as AttentionProblem's
             return q.new_empty(tuple(q.shape[:-1]) + (v.shape[-1],), dtype=acc if float32_out else q.dtype), q.new_empty(tuple(q.shape[:-1]), dtype=acc)
 
         @torch.library.custom_op("gqa_nb::fused_attention_backward", mutates_args=(),
