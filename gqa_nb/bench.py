@@ -204,6 +204,7 @@ def time_interleaved(fns:dict,          # {name: zero-argument callable}
 
 # %% ../nbs/14_bench.ipynb #eb724c0d
 from .config import check_int, format_table
+from .fastpath import cpu_facts
 
 def _check_args(quick, device, reps, cases, impls):
     if not isinstance(quick, (bool, np.bool_)): raise ValueError(f"quick={quick!r} must be True or False")
@@ -221,15 +222,9 @@ def _check_args(quick, device, reps, cases, impls):
     if "sdpa_gqa" not in impls: impls.insert(0, "sdpa_gqa")   # the reference every ratio is taken to
     return cases, [i for i in IMPLS if i in impls]
 
-def _cpu_model() -> str:
-    "The CPU's model name from /proc/cpuinfo (Linux), else `platform.processor()` or the machine type."
-    try:
-        with open("/proc/cpuinfo") as f: return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
-
 def _device_name(device):
     if device == "cuda": return f"cuda: {torch.cuda.get_device_name()}"
-    return f"cpu: {_cpu_model()} ({os.cpu_count()} logical cores)"
+    return f"cpu: {cpu_facts().model} ({os.cpu_count()} logical cores)"
 
 # %% ../nbs/14_bench.ipynb #e5c79c1b
 def _training(fns:dict, q, k, v, device:str, skipped:dict, case:str, gen) -> dict:

@@ -300,7 +300,10 @@ _REFUSED = {   # names whose suffix must not be dropped: the model is not the pr
     'qwen257binstruct': _QWEN_CTX.format('Qwen2.5-7B-Instruct', 'Qwen2.5-7B'),
     'qwen2572binstruct': _QWEN_CTX.format('Qwen2.5-72B-Instruct', 'Qwen2.5-72B'),
     'mistral7binstruct': ("Mistral-7B-Instruct names several versions: v0.1 has the sliding window 4096 and RoPE theta 10000 of the preset "
-                          "Mistral-7B-v0.1 ('mistralai/Mistral-7B-Instruct-v0.1'), v0.2 and v0.3 no sliding window and RoPE theta 1e6: name the version")}
+                          "Mistral-7B-v0.1 ('mistralai/Mistral-7B-Instruct-v0.1'), v0.2 and v0.3 no sliding window and RoPE theta 1e6: name the version"),
+    **{f'mistral7b{kind}v0{n}': (f"Mistral-7B v0.{n} has no preset: it has the attention shape of Mistral-7B-v0.1 without the sliding window, "
+                                 "and RoPE theta 1e6 (Mistral-7B-v0.1: window 4096, theta 10000), so that preset's plans would be wrong for it; "
+                                 "describe it with GQAConfig(4096, 32, 8, rope_theta=1e6)") for kind in ('', 'instruct') for n in (2, 3)}}
 
 def _lookup(key:str) -> str|None:
     "The preset name for normalised `key`, trying without a 'meta' prefix and common suffixes; KeyError for a name in `_REFUSED`."

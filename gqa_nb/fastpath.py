@@ -15,10 +15,10 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
                              is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs, namespace_of)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'NUMPY_CHUNK_BYTES', 'FAR_LSE', 'FUSED_LOWERINGS',
-           'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles', 'key_chunks',
-           'AttentionProblem', 'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention',
-           'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'CPU_KIND', 'NUMPY_CHUNK_BYTES', 'FAR_LSE',
+           'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles',
+           'cpu_facts', 'key_chunks', 'AttentionProblem', 'flash_forward', 'flash_backward', 'autocast_dtype',
+           'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -121,10 +121,27 @@ def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64
 
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
 SKINNY_ROWS = 16   # at most this many query rows per KV head make a decode-shaped ("skinny") product
-SKINNY_KEY_CHUNK = dict(AVX512=256)   # torch on CPUs of these instruction sets: skinny q·Kᵀ over chunks of about this many keys; elsewhere (K·qᵀ)ᵀ
+SKINNY_KEY_CHUNK = {("GenuineIntel", "AVX512"): 256}   # torch on CPUs of these (vendor, instruction set): skinny q·Kᵀ over chunks of about this many keys; elsewhere (K·qᵀ)ᵀ
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
+
+@functools.lru_cache(maxsize=1)
+def cpu_facts() -> SimpleNamespace:
+    "This machine's CPU as Linux lists it in /proc/cpuinfo (its first processor): `vendor` (e.g. 'GenuineIntel', 'AuthenticAMD'), `model` (its model name) and `flags` (the instruction-set extensions, a frozenset); where that file is absent, vendor '', `platform.processor()` or the machine type as the model, and no flags."
+    import platform
+    facts = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip(): break                        # the end of the first processor's entry
+                key, _, value = line.partition(":")
+                facts.setdefault(key.strip(), value.strip())
+    except OSError: pass
+    return SimpleNamespace(vendor=facts.get("vendor_id", ""), model=facts.get("model name") or platform.processor() or platform.machine(),
+                           flags=frozenset(facts.get("flags", "").split()))
+
 CPU_CAPABILITY = torch.backends.cpu.get_cpu_capability() if torch else None   # the instruction set torch's CPU kernels dispatch to (read once: `torch.compile` cannot trace the call)
+CPU_KIND = (cpu_facts().vendor, CPU_CAPABILITY)   # what `SKINNY_KEY_CHUNK` is keyed by
 NUMPY_CHUNK_BYTES = dict(scores=2 * 2**20, values=2**18)   # bytes of K (V) per numpy BLAS call, for few rows
 
 def _key_step(x, role:str) -> int: return max(1, NUMPY_CHUNK_BYTES[role] // (x.shape[-1] * x.itemsize))
@@ -136,8 +153,8 @@ def key_chunks(S:int, chunk:int) -> int:
     return min(fits, key=lambda m: abs(S / m - chunk), default=1)
 
 def _skinny_key_chunk(kb):
-    "Keys per chunk for a skinny `q·Kᵀ` on `kb`'s device (`SKINNY_KEY_CHUNK`, by the instruction set torch dispatches to), or None: then `(K·qᵀ)ᵀ`."
-    return SKINNY_KEY_CHUNK.get(CPU_CAPABILITY) if kb.device.type == "cpu" else None
+    "Keys per chunk for a skinny `q·Kᵀ` on `kb`'s device (`SKINNY_KEY_CHUNK`, by the CPU's vendor and the instruction set torch dispatches to), or None: then `(K·qᵀ)ᵀ`."
+    return SKINNY_KEY_CHUNK.get(CPU_KIND) if kb.device.type == "cpu" else None
 
 def _scores_in_chunks(qb, kb, chunk:int, out=None):
     "torch: `qb @ kbᵀ` for a few rows as one batched product over `key_chunks` equal chunks of keys, laid out row by row (into `out` when given); the whole `qb @ kbᵀ` as one batched product where the keys do not split, K's batches do not fold into chunks without a copy, or `torch.compile` traces the op (the chunk count would tie the compiled code to each length)."
@@ -349,7 +366,8 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
     dtype = pb.dtype if out_dtype is None else out_dtype
     out = None if whole else blank((pb.nb, pb.nr, pb.L, pb.F), dtype=dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
     lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
-    writable = _writable(xp)
+    writable, joined = _writable(xp), _tracing(xp) and not whole   # traced code joins the blocks at the end: a block that torch.func transforms wrap cannot be written into a plain buffer there
+    blocks = []
     if is_torch_namespace(xp) and not writable and not _tracing(xp):   # recorded by autograd or under torch.func: buffers that carry the transforms' wrapping
         zeros = _zeros_for(xp, pb.dev, pb.Q, pb.K, pb.V, *pb.masks, *(() if pb.sinks is None else (pb.sinks,)))
         out, lse = None if whole else zeros((pb.nb, pb.nr, pb.L, pb.F), dtype), zeros((pb.nb, pb.nr, pb.L), pb.acc) - math.inf
@@ -357,7 +375,9 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
     softmax = _tile_softmax_torch if is_torch_namespace(xp) else _tile_softmax
     for i0, i1, tiles in pb.plan:
         if len(tiles) == 0:                                       # no key visible: output 0, LSE -inf (or the sink's logit)
-            if pb.sinks is not None: lse[:, :, i0:i1] = xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
+            blind = lse[:, :, i0:i1] if pb.sinks is None else xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
+            if joined: blocks.append((xp.zeros((pb.nb, pb.nr, i1 - i0, pb.F), dtype=dtype, device=pb.dev), blind))
+            elif pb.sinks is not None: lse[:, :, i0:i1] = blind
             continue
         n, qs, o, m, l = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None, None
         rows = (pb.nb, pb.nr * n, pb.F)
@@ -379,9 +399,12 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
             if writable: o *= wo
             else: o = o * wo
         o = xp.astype(xp.reshape(o, (pb.nb, pb.nr, n, pb.F)), dtype, copy=False)
+        row_lse = xp.reshape(xp.where(l == 0, -math.inf, m + xp.log(xp.where(l == 0, 1.0, l))), (pb.nb, pb.nr, n)) if want_lse else lse[:, :, i0:i1]
+        if joined: blocks.append((o, row_lse)); continue
         if whole: out = o
         else: out[:, :, i0:i1, :] = o
-        if want_lse: lse[:, :, i0:i1] = xp.reshape(xp.where(l == 0, -math.inf, m + xp.log(xp.where(l == 0, 1.0, l))), (pb.nb, pb.nr, n))
+        if want_lse: lse[:, :, i0:i1] = row_lse
+    if joined: out, lse = (xp.concat([b[i] for b in blocks], axis=2) for i in (0, 1))
     return out, lse
 
 # %% ../nbs/04_fastpath.ipynb #132ef9c2
@@ -397,13 +420,13 @@ def _add_mask_grad(pb:AttentionProblem, dm, ds, i0, i1, j0, j1):
 FAR_LSE = 2.0 ** 16   # a row LSE at least this large in magnitude may have lost `log Σ exp(s − max)` to rounding (its spacing in float32 is 2⁻⁷ there)
 
 def _far_rows(pb:AttentionProblem, qs, i0, i1, tiles, lse, do, d, buf):
-    "A block's shift, `dO` and `D` for the backward. Rows whose finite LSE is at least `FAR_LSE` in magnitude (every score near the dtype's most negative number: the LSE rounds to the max, and `exp(s − lse)` would be 1 for every key) get their max `m` and sum `l` again from the block's tiles: `P = exp(s − m) / l`, as a shift by `m` and `dO`, `D` scaled by `1/l` (`dV = Pᵀ dO` and `dS = P ∘ (dO·Vᵀ − D)` take the `1/l` along). Others, and blocks without such rows, unchanged; skipped while `torch.compile` traces and under `vmap` (neither branches on values)."
+    "A block's shift, `dO` and `D` for the backward. Rows whose finite LSE is at least `FAR_LSE` in magnitude (every score near the dtype's most negative number: the LSE rounds to the max, and `exp(s − lse)` would be 1 for every key) get their max `m` and sum `l` again from the block's tiles: `P = exp(s − m) / l`, as a shift by `m` and `dO`, `D` scaled by `1/l` (`dV = Pᵀ dO` and `dS = P ∘ (dO·Vᵀ − D)` take the `1/l` along). Others unchanged. A block without such rows returns at once, except where the code cannot branch on values (`torch.compile` tracing, a mapped array under `vmap`): there every block recomputes, and `where` picks the rows."
     xp = pb.xp
     far = (xp.abs(lse) >= FAR_LSE) & (xp.abs(lse) != math.inf)
-    if _tracing(xp): return lse, do, d
-    try:
-        if not bool(xp.any(far)): return lse, do, d
-    except RuntimeError: return lse, do, d     # under vmap (per-sample gradients): no branch on values
+    if not _tracing(xp):
+        try:
+            if not bool(xp.any(far)): return lse, do, d
+        except RuntimeError: pass              # a mapped array (vmap of a second derivative): no branch on values
     m = l = None
     for j0, j1, c0, c1 in tiles:
         _, mt, lt, _ = _tile_softmax(xp, pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=buf)[0])
@@ -530,10 +553,6 @@ def _with_jvp(function, outputs):
     WithJvp.__name__ = WithJvp.__qualname__ = function.__name__ + "WithJvp"
     return WithJvp
 
-def _function(base):
-    "The `autograd.Function` to apply: `base` while `torch.compile` traces, else its version with forward-mode AD (`_with_jvp`)."
-    return base if compiling() else _JVP[base]
-
 if torch is not None:
     class FusedAttention(torch.autograd.Function):
         "The fused op for autograd: the forward saves Q, K, V, the output and the row LSE, never a probability; the backward is `FusedAttentionVJP`. Its output is in float32 for half types where `_float32_out` says (the caller rounds it)."
@@ -554,10 +573,10 @@ if torch is not None:
             roles = ctx.node.attrs.get("roles", [])
             mask_grads = [ctx.needs_input_grad[6 + i] and m.is_floating_point() for i, (m, r) in enumerate(zip(extra, roles)) if r != "sinks"]
             args = (ctx.cx, ctx.node, mask_grads, q, k, v, out, lse, torch.zeros_like(out) if dout is None else dout, dlse, *extra)
-            return (None, None, None, *(_vjp(*args) if torch.compiler.is_compiling() else _function(FusedAttentionVJP).apply(*args)))
+            return (None, None, None, *_JVP[FusedAttentionVJP].apply(*args))
         @staticmethod
         def vmap(info, in_dims, cx, node, want_lse, *arrays):
-            return _vmap_rule(lambda *a: _function(FusedAttention).apply(cx, node, want_lse, *a), node, info, in_dims[3:], arrays)
+            return _vmap_rule(lambda *a: _JVP[FusedAttention].apply(cx, node, want_lse, *a), node, info, in_dims[3:], arrays)
 
     class FusedAttentionVJP(torch.autograd.Function):
         "`flash_backward` as an op of its own: `torch.func.vmap` maps it (per-sample gradients, jacrev) by `_vmap_rule`, and autograd differentiates it for second derivatives."
@@ -582,7 +601,7 @@ if torch is not None:
             return (None, None, None, *(d.get(i) for i in range(len(arrays))))
         @staticmethod
         def vmap(info, in_dims, cx, node, mask_grads, *arrays):
-            return _vmap_rule(lambda *a: _function(FusedAttentionVJP).apply(cx, node, mask_grads, *a), node, info, in_dims[3:], arrays)
+            return _vmap_rule(lambda *a: _JVP[FusedAttentionVJP].apply(cx, node, mask_grads, *a), node, info, in_dims[3:], arrays)
 
     def _node_function(ctx):
         def outputs(q, k, v, *extra):
@@ -687,7 +706,7 @@ def _autocasting(xp, x) -> bool:
     return is_torch_namespace(xp) and autocast_dtype(x.device.type) is not None
 
 def blocked_attention(cx, node, q, k, v, *extra):
-    "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`; with forward-mode tangents, through its own array code."
+    "The fused op, tile by tile (the array-API lowering); on torch with gradients or under `torch.func.vmap`, through the `autograd.Function` `FusedAttention`; with forward-mode tangents, and inside `torch.func` transforms in compiled code, through its own array code; elsewhere in compiled code as the custom op (`_as_one_step`)."
     want_lse = "lse" in node.attrs
     if _autocasting(cx.xp, q):
         with torch.autocast(q.device.type, enabled=False): return blocked_attention(cx, node, q, k, v, *extra)
@@ -697,12 +716,13 @@ def blocked_attention(cx, node, q, k, v, *extra):
         with torch.no_grad(): return blocked_attention(cx, node, q, k, v, *extra)
     if is_torch_namespace(cx.xp):
         train = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra))
-        if tangents and not _mapped(q, k, v, *extra):   # forward mode follows the loop's ops, written out of place (grad mode on)
+        traced_transform = _tracing(cx.xp) and torch._C._are_functorch_transforms_active()
+        if (tangents and not _mapped(q, k, v, *extra)) or traced_transform:   # the loop's own ops, written out of place (grad mode on): forward mode follows them, and compiled torch.func transforms map and differentiate them
             with torch.enable_grad():
                 pb = AttentionProblem(cx, node, q, k, v, extra)
                 return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
         if train or _mapped(q, k, v, *extra):
-            out, lse = _function(FusedAttention).apply(cx, node, want_lse or train, q, k, v, *extra)   # the backward needs the LSE
+            out, lse = _JVP[FusedAttention].apply(cx, node, want_lse or train, q, k, v, *extra)   # the backward needs the LSE
             out = out.to(q.dtype)                         # (rounded out of the Function where it keeps a float32 output)
             return (out, lse) if want_lse else out
     pb = AttentionProblem(cx, node, q, k, v, extra)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch
 from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_namespace, query_offset
-from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, _mapped, _tangents
+from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, cpu_facts, _mapped, _tangents
 
 # %% auto #0
 __all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES', 'flex_attention_fn',
@@ -109,10 +109,8 @@ def cpu_bf16_tiles() -> bool:
     return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
 def cpu_bf16_dot() -> bool:
-    "Does this CPU have AVX-512 bfloat16 dot products (`avx512_bf16` among the flags Linux lists in /proc/cpuinfo; False where that file is absent)? SDPA's fused CPU kernel uses them."
-    try:
-        with open("/proc/cpuinfo") as f: return any(l.startswith("flags") and "avx512_bf16" in l.split() for l in f)
-    except OSError: return False
+    "Does this CPU have AVX-512 bfloat16 dot products (`avx512_bf16` among the flags Linux lists in /proc/cpuinfo, `cpu_facts`; False where that file is absent)? SDPA's fused CPU kernel uses them."
+    return "avx512_bf16" in cpu_facts().flags
 
 SDPA_AUTO_CPU = cpu_bf16_tiles()   # kernel="auto" hands bfloat16 attention on this CPU to SDPA's fused kernel
 SDPA_AUTO_CPU_TRAIN = SDPA_AUTO_CPU or cpu_bf16_dot()   # ... and bfloat16 attention that needs gradients

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 from .config import GQAConfig, check_int, kind_label, results_files
-from .bench import _cpu_model
+from .fastpath import cpu_facts
 from .convert import convert_model
 from .decode import KVCache
 from .layer import GQAttention, rope_tables
@@ -450,7 +450,7 @@ def _run_meta(quick:bool, threads:int, argv) -> dict:
     from gqa_nb import __version__
     return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), quick=quick,
                 machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
-                processor=_cpu_model(), threads=threads, python=platform.python_version(),
+                processor=cpu_facts().model, threads=threads, python=platform.python_version(),
                 torch=torch.__version__, numpy=numpy.__version__, gqa_nb=__version__, argv=list(argv or []))
 
 def _exit_on_sigterm(signum, frame): raise SystemExit(128 + signum)   # 143: the status a shell reports for SIGTERM
