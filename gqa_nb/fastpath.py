@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_fastpath.ipynb #3315dcb8
 from __future__ import annotations
-import functools, json, math
+import contextlib, contextvars, functools, json, math
 from types import SimpleNamespace
 import numpy as np
 from fastcore.basics import patch
@@ -17,8 +17,9 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'CPU_KIND', 'NUMPY_CHUNK_BYTES', 'FAR_LSE',
            'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles',
-           'cpu_facts', 'key_chunks', 'AttentionProblem', 'flash_forward', 'flash_backward', 'autocast_dtype',
-           'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
+           'cpu_facts', 'key_chunks', 'out_of_place', 'AttentionProblem', 'flash_forward', 'flash_backward',
+           'autocast_dtype', 'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention',
+           'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -172,11 +173,20 @@ def _tracing(xp) -> bool:
     "Is `torch.compile` tracing the op? Then it writes nothing in place and keeps no array between calls."
     return is_torch_namespace(xp) and compiling()
 
+_OUT_OF_PLACE = contextvars.ContextVar("gqa_nb_out_of_place", default=False)
+
+@contextlib.contextmanager
+def out_of_place():
+    "Inside, the op writes nothing in place (`_writable` is False): for transforms that follow its array ops (forward-mode AD, torch.func in compiled code, legacy batched gradients), whatever torch's grad mode is."
+    token = _OUT_OF_PLACE.set(True)
+    try: yield
+    finally: _OUT_OF_PLACE.reset(token)
+
 def _writable(xp) -> bool:
-    "May the op pass `out=` and overwrite its own arrays: numpy, or torch while neither `torch.compile` traces it nor autograd records it (a second derivative differentiates the backward itself)."
+    "May the op pass `out=` and overwrite its own arrays: numpy, or torch while neither `torch.compile` traces it, nor autograd records it (a second derivative differentiates the backward itself), nor `out_of_place` is on."
     if not is_torch_namespace(xp): return is_numpy_namespace(xp)
     import torch
-    return not _tracing(xp) and not torch.is_grad_enabled()
+    return not _tracing(xp) and not torch.is_grad_enabled() and not _OUT_OF_PLACE.get()
 
 def _no_grad_suffices(xp, arrays) -> bool:
     "torch with grad mode on, nothing tracing, and no array that needs a gradient: the op may run under `torch.no_grad()`, free to write in place."
@@ -528,7 +538,7 @@ def _vjp(cx, node, mask_grads, q, k, v, out, lse, dout, dlse, *extra) -> tuple:
     return tuple(_input_grads(pb, (q, k, v, *extra), flash_backward(pb, out, lse, dout, dlse, mask_grads)))
 
 def _forward_derivative(fn, arrays, tangents) -> tuple:
-    "The tangents of `fn(*arrays)` (None where an output is None) for `tangents` of `arrays` (None: none), by `torch.func.jvp`: forward-mode AD through the op's array code, which writes nothing in place while grad mode is on."
+    "The tangents of `fn(*arrays)` (None where an output is None) for `tangents` of `arrays` (None: none), by `torch.func.jvp`: forward-mode AD through the op's array code, written out of place (`out_of_place`)."
     at = [i for i, t in enumerate(tangents) if t is not None]
     made = []
     def outputs(*xs):
@@ -537,7 +547,7 @@ def _forward_derivative(fn, arrays, tangents) -> tuple:
         outs = fn(*full)
         made[:] = [o is not None for o in outs]
         return tuple(o for o in outs if o is not None)
-    with torch.enable_grad(): _, tans = torch.func.jvp(outputs, tuple(arrays[i] for i in at), tuple(tangents[i] for i in at))
+    with out_of_place(): _, tans = torch.func.jvp(outputs, tuple(arrays[i] for i in at), tuple(tangents[i] for i in at))
     tans = iter(tans)
     return tuple(next(tans) if m else None for m in made)
 
@@ -552,6 +562,14 @@ def _with_jvp(function, outputs):
         def jvp(ctx, *tangents): return _forward_derivative(outputs(ctx), ctx.saved_tensors, tangents[3:])
     WithJvp.__name__ = WithJvp.__qualname__ = function.__name__ + "WithJvp"
     return WithJvp
+
+_LEGACY_BATCHED = ("gradients batched by torch's legacy vmap (`torch.autograd.functional.jacobian(..., vectorize=True)`, `torch.autograd.grad(..., "
+                  "is_grads_batched=True)`) cannot run through the fused op's backward (that vmap has no rule for its slicing): use vectorize=False, "
+                  "or torch.func.jacrev / torch.func.vmap over torch.func.vjp, which the op supports")
+
+def _legacy_batched(t) -> bool:
+    "Is `t` batched by torch's legacy vmap (`torch._vmap_internals`, used by `is_grads_batched`)? (No public test in torch 2.13.)"
+    return t is not None and getattr(torch._C._functorch, "is_legacy_batchedtensor", lambda t: False)(t)
 
 if torch is not None:
     class FusedAttention(torch.autograd.Function):
@@ -573,6 +591,8 @@ if torch is not None:
             roles = ctx.node.attrs.get("roles", [])
             mask_grads = [ctx.needs_input_grad[6 + i] and m.is_floating_point() for i, (m, r) in enumerate(zip(extra, roles)) if r != "sinks"]
             args = (ctx.cx, ctx.node, mask_grads, q, k, v, out, lse, torch.zeros_like(out) if dout is None else dout, dlse, *extra)
+            if torch.compiler.is_compiling(): return (None, None, None, *_vjp(*args))   # compiled autograd traces this backward: dynamo cannot trace a Function applied inside it
+            if any(_legacy_batched(t) for t in (dout, dlse)): raise NotImplementedError(_LEGACY_BATCHED)
             return (None, None, None, *_JVP[FusedAttentionVJP].apply(*args))
         @staticmethod
         def vmap(info, in_dims, cx, node, want_lse, *arrays):
@@ -671,7 +691,7 @@ if torch is not None:
         _fused_op.register_autograd(_fused_op_backward, setup_context=_fused_op_setup)
 
 def _as_one_step(q, *arrays) -> bool:
-    "Does traced code run the fused op as the custom op? With more than one query row, or one that needs a gradient (its backward then recomputes far rows, which traced code cannot), and no `torch.func` transform around it: the custom op has no forward-mode rule, no batching rule, and no autograd under `torch.func.grad`, so there the loop is traced."
+    "Does traced code run the fused op as the custom op? With more than one query row, or one that needs a gradient, and no `torch.func` transform around it: the custom op has no forward-mode rule, no batching rule, and no autograd under `torch.func.grad`, so there the loop is traced. (A decoding step without gradient is traced too: its Python cost compiles away.)"
     if torch._C._are_functorch_transforms_active(): return False
     return q.shape[-2] != 1 or (torch.is_grad_enabled() and any(t.requires_grad for t in (q, *arrays)))
 
@@ -717,8 +737,8 @@ def blocked_attention(cx, node, q, k, v, *extra):
     if is_torch_namespace(cx.xp):
         train = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra))
         traced_transform = _tracing(cx.xp) and torch._C._are_functorch_transforms_active()
-        if (tangents and not _mapped(q, k, v, *extra)) or traced_transform:   # the loop's own ops, written out of place (grad mode on): forward mode follows them, and compiled torch.func transforms map and differentiate them
-            with torch.enable_grad():
+        if (tangents and not _mapped(q, k, v, *extra)) or traced_transform:   # the loop's own ops, written out of place: forward mode follows them, and compiled torch.func transforms map and differentiate them
+            with contextlib.nullcontext() if traced_transform else out_of_place():   # (traced code writes nothing in place anyway)
                 pb = AttentionProblem(cx, node, q, k, v, extra)
                 return _node_outputs(pb, want_lse, *flash_forward(pb, want_lse or pb.sinks is not None))
         if train or _mapped(q, k, v, *extra):
