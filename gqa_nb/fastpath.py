@@ -177,7 +177,7 @@ _OUT_OF_PLACE = contextvars.ContextVar("gqa_nb_out_of_place", default=False)
 
 @contextlib.contextmanager
 def out_of_place():
-    "Inside, the op writes nothing in place (`_writable` is False): for transforms that follow its array ops (forward-mode AD, torch.func in compiled code, legacy batched gradients), whatever torch's grad mode is."
+    "Inside, the op writes nothing in place (`_writable` is False), whatever torch's grad mode is: for transforms that follow its array ops eagerly, forward-mode AD (a tangent through the forward or through `run_vjp`) and `vmap` of `run_vjp`. (Traced code writes nothing in place anyway.)"
     token = _OUT_OF_PLACE.set(True)
     try: yield
     finally: _OUT_OF_PLACE.reset(token)
@@ -563,9 +563,10 @@ def _with_jvp(function, outputs):
     WithJvp.__name__ = WithJvp.__qualname__ = function.__name__ + "WithJvp"
     return WithJvp
 
-_LEGACY_BATCHED = ("gradients batched by torch's legacy vmap (`torch.autograd.functional.jacobian(..., vectorize=True)`, `torch.autograd.grad(..., "
-                  "is_grads_batched=True)`) cannot run through the fused op's backward (that vmap has no rule for its slicing): use vectorize=False, "
-                  "or torch.func.jacrev / torch.func.vmap over torch.func.vjp, which the op supports")
+_LEGACY_BATCHED = ("gradients batched by torch's legacy vmap cannot run through the fused op's backward (that vmap has no rule for its slicing). "
+                  "For torch.autograd.functional.jacobian/hessian(..., vectorize=True): pass vectorize=False, or strategy='forward-mode' "
+                  "(hessian: outer_jacobian_strategy='forward-mode'); for torch.autograd.grad(..., is_grads_batched=True): "
+                  "torch.func.vmap over torch.func.vjp, or torch.func.jacrev, which the op supports")
 
 def _legacy_batched(t) -> bool:
     "Is `t` batched by torch's legacy vmap (`torch._vmap_internals`, used by `is_grads_batched`)? (No public test in torch 2.13.)"
@@ -792,7 +793,10 @@ def run_vjp(graph:EinsumGraph, # a graph of ops with a VJP (`VJPS`), e.g. `atten
            ) -> tuple:
     "Run `graph` forward, then its vector-Jacobian product: `(outputs, {input name: gradient or None})`."
     xp = check_inputs(graph, inputs)
-    if _no_grad_suffices(xp, [*inputs.values(), *douts.values(), *(t for pair in (saved or {}).values() for t in pair)]):
+    arrays = [*inputs.values(), *douts.values(), *(t for pair in (saved or {}).values() for t in pair)]
+    if is_torch_namespace(xp) and not _tracing(xp) and not _OUT_OF_PLACE.get() and (_tangents(*arrays) or _mapped(*arrays)):
+        with out_of_place(): return run_vjp(graph, inputs, douts, saved, partial)   # forward mode or vmap follows the array code: nothing written in place
+    if _no_grad_suffices(xp, arrays):
         import torch
         with torch.no_grad(): return run_vjp(graph, inputs, douts, saved, partial)
     if unknown := sorted(set(douts) - set(graph.outputs)): raise ValueError(f"douts names {unknown}, which are not outputs of the graph {graph.outputs}")
