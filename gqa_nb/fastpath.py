@@ -374,9 +374,9 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
     blank = xp.zeros if any(len(tiles) == 0 for *_, tiles in pb.plan) else xp.empty    # every row is written unless a block sees nothing
     whole = len(pb.plan) == 1 and len(pb.plan[0][2]) > 0                              # one block that sees keys: its output is the output (len(): dynamo cannot take a tuple's truth)
     dtype = pb.dtype if out_dtype is None else out_dtype
-    out = None if whole else blank((pb.nb, pb.nr, pb.L, pb.F), dtype=dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
-    lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     writable, joined = _writable(xp), _tracing(xp) and not whole   # traced code joins the blocks at the end: a block that torch.func transforms wrap cannot be written into a plain buffer there
+    out = None if whole or joined else blank((pb.nb, pb.nr, pb.L, pb.F), dtype=dtype, device=pb.dev)   # the inputs' dtype: no float32 copy of it for half types
+    lse = xp.full((pb.nb, pb.nr, pb.L), -math.inf, dtype=pb.acc, device=pb.dev)
     blocks = []
     if is_torch_namespace(xp) and not writable and not _tracing(xp):   # recorded by autograd or under torch.func: buffers that carry the transforms' wrapping
         zeros = _zeros_for(xp, pb.dev, pb.Q, pb.K, pb.V, *pb.masks, *(() if pb.sinks is None else (pb.sinks,)))
