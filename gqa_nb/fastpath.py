@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_fastpath.ipynb #3315dcb8
 from __future__ import annotations
-import contextlib, contextvars, functools, json, math
+import contextlib, contextvars, functools, importlib.util, json, math
 from types import SimpleNamespace
 import numpy as np
 from fastcore.basics import patch
@@ -15,11 +15,11 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
                              is_torch_namespace, is_numpy_namespace, input_axes, int_product, device_of, Context, check_inputs, namespace_of)
 
 # %% auto #0
-__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'CPU_CAPABILITY', 'CPU_KIND', 'NUMPY_CHUNK_BYTES', 'FAR_LSE',
-           'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees', 'attention_tiles',
-           'cpu_facts', 'key_chunks', 'out_of_place', 'AttentionProblem', 'flash_forward', 'flash_backward',
-           'autocast_dtype', 'blocked_attention', 'fused_attention_lowering', 'run_vjp', 'fuse_attention',
-           'merge_partials']
+__all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'COMPILED_KERNELS', 'CPU_CAPABILITY', 'CPU_KIND', 'NUMPY_CHUNK_BYTES',
+           'FAR_LSE', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees',
+           'attention_tiles', 'cpu_facts', 'key_chunks', 'out_of_place', 'compiled_kernels', 'AttentionProblem',
+           'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention', 'fused_attention_lowering',
+           'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -123,6 +123,7 @@ def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
 SKINNY_ROWS = 16   # at most this many query rows per KV head make a decode-shaped ("skinny") product
 SKINNY_KEY_CHUNK = {("GenuineIntel", "AVX512"): 256}   # torch on CPUs of these (vendor, instruction set): skinny q·Kᵀ over chunks of about this many keys; elsewhere (K·qᵀ)ᵀ
+COMPILED_KERNELS = importlib.util.find_spec("numba") is not None   # skinny products against bfloat16 K and V on the CPU by gqa_nb.numba_kernels (appendix 18) where numba is installed; False: a float32 copy of each tile and torch's products
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
 
@@ -201,12 +202,21 @@ def _matmul(xp, a, b, out=None):
     import torch
     return torch.matmul(a, b, out=out)
 
+def compiled_kernels(xp, big, rows_dtype):
+    "The module `gqa_nb.numba_kernels` where its kernels multiply a few rows of `rows_dtype` by `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), CPU torch arrays that the op may write (nothing records or traces it), float32 rows against bfloat16 `big` with its last axis contiguous; else None. (The kernels take float32 and float64 too, but there torch's and numpy's products measured as fast in a model, appendix 18.)"
+    if not COMPILED_KERNELS or not is_torch_namespace(xp) or not _writable(xp): return None
+    import torch
+    if big.dtype != torch.bfloat16 or rows_dtype != torch.float32 or big.device.type != "cpu" or big.stride(-1) != 1: return None
+    import gqa_nb.numba_kernels as kernels
+    return kernels
+
 def _scores(xp, qb, kb, scale:float=1.0, out=None):
     "`scale · qb @ kbᵀ` for a block: (n, rows, E) × (n, keys, E) -> (n, rows, keys), laid out row by row; into `out` when given."
     if qb.shape[1] > SKINNY_ROWS:
         if out is not None and is_torch_namespace(xp): return out.baddbmm_(qb, kb.mT, beta=0, alpha=scale)   # the scale rides in the product
         return _matmul(xp, qb * scale, xp.matrix_transpose(kb), out)
     qb = qb * scale                                                 # a few rows: the cheapest place for the scale
+    if kernels := compiled_kernels(xp, kb, qb.dtype): return kernels.scores(qb, kb, out)   # K read once, as stored
     if is_numpy_namespace(xp) and hasattr(np, "matvec"):            # numpy override: K·q per row, K in chunks
         out = np.empty(kb.shape[:1] + qb.shape[1:2] + kb.shape[1:2], dtype=np.result_type(qb, kb)) if out is None else out
         step = _key_step(kb, "scores")
@@ -219,6 +229,7 @@ def _scores(xp, qb, kb, scale:float=1.0, out=None):
 
 def _values(xp, p, vb, out=None):
     "`p @ vb` for a block: (n, rows, keys) × (n, keys, F) -> (n, rows, F); into `out` when given."
+    if p.shape[1] <= SKINNY_ROWS and (kernels := compiled_kernels(xp, vb, p.dtype)): return kernels.values(p, vb, out)
     if p.shape[1] > SKINNY_ROWS or not is_numpy_namespace(xp): return _matmul(xp, p, vb, out)
     step = _key_step(vb, "values")                                  # numpy override: summed over chunks of V
     out = np.matmul(p[..., :step], vb[:, :step], out=out)
@@ -265,7 +276,8 @@ class AttentionProblem:
         self.scale, self.cap, self.causal, self.window = a.get("scale") or 1.0, a.get("softcap"), a.get("causal"), a.get("window")
         self.dev, block = device_of(q), a["block"]
         self.key_tile = max(1, TILE_BYTES // max(1, 4 * self.nb * self.nr * min(block, self.L)))   # (an empty batch or query axis: any tile)
-        if self.acc != self.dtype: self.key_tile = min(self.key_tile, max(1, TILE_BYTES // max(1, 4 * self.nb * max(self.E, self.F))))   # half types: each tile's float32 K and V copies too
+        stored = self.nr * min(block, self.L) <= SKINNY_ROWS and compiled_kernels(xp, self.K, self.acc)   # few rows: the compiled kernels read K and V as stored
+        if self.acc != self.dtype and not stored: self.key_tile = min(self.key_tile, max(1, TILE_BYTES // max(1, 4 * self.nb * max(self.E, self.F))))   # half types: each tile's float32 K and V copies too
         self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
         self.bounds = key_bounds(self.L, self.S, self.causal, self.window)
 
@@ -293,15 +305,17 @@ def rows_of(self:AttentionProblem, x, i0, i1, buf=None):
     return out
 
 @patch
-def tile(self:AttentionProblem, x, j0, j1):
-    "Keys `j0:j1` of K or V in the accumulation dtype: a tile-sized copy for half types, none otherwise."
-    return self.xp.astype(x[:, j0:j1, :], self.acc, copy=False)
+def tile(self:AttentionProblem, x, j0, j1, rows:int=None):
+    "Keys `j0:j1` of K or V in the accumulation dtype: a tile-sized copy for half types, none otherwise. Given `rows` (the rows it is multiplied by), as stored where the compiled kernels take that product (bfloat16: no copy)."
+    x = x[:, j0:j1, :]
+    if rows is not None and rows <= SKINNY_ROWS and compiled_kernels(self.xp, x, self.acc): return x
+    return self.xp.astype(x, self.acc, copy=False)
 
 @patch
 def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1, buf=None):
     "The block's masked scores against keys `j0:j1`, `(n, r·rows, keys)` (into the scratch `buf` when given), and `tanh(raw / cap)` when softcapped (the backward needs it)."
     xp, n, kn = self.xp, i1 - i0, j1 - j0
-    s, t = _scores(xp, qs, self.tile(self.K, j0, j1), self.scale, _view(xp, buf, (self.nb, qs.shape[1], kn))), None
+    s, t = _scores(xp, qs, self.tile(self.K, j0, j1, qs.shape[1]), self.scale, _view(xp, buf, (self.nb, qs.shape[1], kn))), None
     if self.cap: t = xp.tanh(s / self.cap); s = t * self.cap
     if c1 > c0:                                        # the mask rule, on the columns it cuts
         edge = xp.reshape(s, (self.nb, self.nr, n, kn))[..., c0 - j0:c1 - j0]
@@ -395,7 +409,7 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
             s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
             sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
             p, mt, lt, normalised = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
-            pv = _values(xp, p, pb.tile(pb.V, j0, j1), _view(xp, obuf if o is None else pvbuf, rows))
+            pv = _values(xp, p, pb.tile(pb.V, j0, j1, p.shape[1]), _view(xp, obuf if o is None else pvbuf, rows))
             if not sees: pv = xp.where(mt == -math.inf, 0.0, pv)  # a blind row adds nothing
             if not normalised:                                     # ÷ Σp: the tile's partial attention
                 if writable: pv /= xp.where(mt == -math.inf, 1.0, lt)
