@@ -98,7 +98,7 @@ def splits(n:int, S:int, workers:int) -> int:
     return max(1, min(-(-4 * workers // max(n, 1)), S // MIN_CHUNK_KEYS))
 
 def run_items(kernel, items:int, *args):
-    "Run `kernel(*args, w0, w1)` over the work items `0:items` on `threads()` threads, which take pieces of `PIECES_PER_THREAD`-th of a thread's share as they come free (a thread slowed by another program's thread on its core does less)."
+    "Run `kernel(*args, w0, w1)` over the work items `0:items` on `threads()` threads, which take pieces of `PIECES_PER_THREAD`-th of a thread's share as they come free (a thread that shares its core with another busy thread does less)."
     n = min(threads(), items)
     if n <= 1: return kernel(*args, 0, items)
     pieces = min(items, PIECES_PER_THREAD * n)
