@@ -203,7 +203,7 @@ def _matmul(xp, a, b, out=None):
     return torch.matmul(a, b, out=out)
 
 def compiled_kernels(xp, big, rows_dtype):
-    "The module `gqa_nb.numba_kernels` where its kernels multiply a few rows of `rows_dtype` by `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), CPU torch arrays that the op may write (nothing records or traces it), float32 rows against bfloat16 `big` with its last axis contiguous; else None. (The kernels take float32 and float64 too, but there torch's and numpy's products measured as fast in a model, appendix 18.)"
+    "The module `gqa_nb.numba_kernels` where its kernels multiply a few rows of `rows_dtype` by `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), CPU torch arrays that the op may write (nothing records or traces it), float32 rows against bfloat16 `big` with its last axis contiguous; else None. (The kernels take float32 and float64 too, but in a model they measured no faster than torch's products there, appendix 18.)"
     if not COMPILED_KERNELS or not is_torch_namespace(xp) or not _writable(xp): return None
     import torch
     if big.dtype != torch.bfloat16 or rows_dtype != torch.float32 or big.device.type != "cpu" or big.stride(-1) != 1: return None

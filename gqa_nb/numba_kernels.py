@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, threading
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
+import torch
 try:
     import numba
     from numba import types
@@ -77,10 +78,8 @@ _POOL = {}             # pid -> (threads, ThreadPoolExecutor)
 _POOL_LOCK = threading.Lock()
 
 def threads() -> int:
-    "How many threads the kernels use: torch's count (`torch.get_num_threads()`), 1 without torch."
-    try: import torch
-    except ImportError: return 1
-    return max(1, torch.get_num_threads())
+    "How many threads the kernels use: torch's count (`torch.get_num_threads()`, which `torch.set_num_threads` sets)."
+    return torch.get_num_threads()
 
 def _pool(n:int) -> ThreadPoolExecutor:
     "This process's pool of `n - 1` helper threads (the caller is the n-th); made again after `fork` or when `n` changes."
@@ -114,55 +113,43 @@ def run_items(kernel, items:int, *args):
     for f in pending: f.result()
 
 # %% ../nbs/18_numba.ipynb #n18c0012
-def _is_torch(x) -> bool: return type(x).__module__.startswith("torch")
-def _numel(x) -> int: return x.numel() if _is_torch(x) else x.size
-
 def _numpy(x):
-    "A view of `x`'s memory as a numpy array: torch's bfloat16 as its uint16 bits."
-    if not _is_torch(x): return x
-    import torch
+    "A numpy view of the CPU tensor `x`'s memory (no copy): bfloat16 as its uint16 bits."
     x = x.detach()
     return x.view(torch.int16).numpy().view(np.uint16) if x.dtype == torch.bfloat16 else x.numpy()
 
 def _flat(x) -> tuple:
-    "`(flat, s0, s1)`: a 1-D view of `x (n, S, E)` from its first element to its last (the last axis contiguous), and its strides in elements along n and S."
-    s0, s1 = (x.stride()[:2] if _is_torch(x) else (x.strides[0] // x.itemsize, x.strides[1] // x.itemsize))
-    span = (x.shape[0] - 1) * s0 + (x.shape[1] - 1) * s1 + x.shape[2] if _numel(x) else 0
-    flat = x.as_strided((span,), (1,)) if _is_torch(x) else np.lib.stride_tricks.as_strided(x, (span,), (x.itemsize,))
-    return _numpy(flat), s0, s1
+    "`(flat, s0, s1)`: a 1-D numpy view of `x (n, S, E)` from its first element to its last (the last axis contiguous), and its strides in elements along n and S."
+    s0, s1 = x.stride()[:2]
+    span = (x.shape[0] - 1) * s0 + (x.shape[1] - 1) * s1 + x.shape[2] if x.numel() else 0
+    return _numpy(x.as_strided((span,), (1,))), s0, s1
 
-def _contiguous(x): return x.contiguous() if _is_torch(x) else np.ascontiguousarray(x)
+def _result(out, like, shape):
+    "Where a product goes: `out` when it is contiguous, else a new tensor of `like`'s dtype."
+    return out if out is not None and out.is_contiguous() else torch.empty(shape, dtype=like.dtype)
 
-def _empty_like_rows(like, shape):
-    "An uninitialised array of `shape` of `like`'s kind and dtype."
-    if _is_torch(like):
-        import torch
-        return torch.empty(shape, dtype=like.dtype)
-    return np.empty(shape, dtype=like.dtype)
-
-def _is_c_contiguous(x) -> bool: return x.is_contiguous() if _is_torch(x) else x.flags.c_contiguous
+def _returned(res, out):
+    "`res`, copied into `out` when it was not written there."
+    if out is None or res is out: return res
+    return out.copy_(res)
 
 def scores(q, k, out=None):
-    "`q @ kᵀ` for a few rows: q `(n, r, E)` float32/float64, k `(n, S, E)` of q's dtype (or bfloat16 under float32 q), → `(n, r, S)` in q's dtype, written into `out` when it is C-contiguous."
+    "`q @ kᵀ` for a few rows: q `(n, r, E)` float32/float64, k `(n, S, E)` of q's dtype (or bfloat16 under float32 q), → `(n, r, S)` in q's dtype (into `out` when given)."
     (n, r, E), S = q.shape, k.shape[1]
-    res = out if out is not None and _is_c_contiguous(out) else _empty_like_rows(q, (n, r, S))
-    if _numel(res):
-        qn, (kf, s0, s1), split = _numpy(_contiguous(q)), _flat(k), splits(n, S, threads())
-        run_items(scores_kernel, n * split, qn, kf, s0, s1, split, _numpy(res))
-    if out is not None and res is not out: out[...] = res; return out
-    return res
+    res = _result(out, q, (n, r, S))
+    if res.numel():
+        split = splits(n, S, threads())
+        run_items(scores_kernel, n * split, _numpy(q.contiguous()), *_flat(k), split, _numpy(res))
+    return _returned(res, out)
 
 def values(p, v, out=None):
-    "`p @ v` for a few rows: p `(n, r, S)` float32/float64, v `(n, S, F)` of p's dtype (or bfloat16 under float32 p), → `(n, r, F)` in p's dtype, written into `out` when it is C-contiguous."
+    "`p @ v` for a few rows: p `(n, r, S)` float32/float64, v `(n, S, F)` of p's dtype (or bfloat16 under float32 p), → `(n, r, F)` in p's dtype (into `out` when given)."
     (n, r, S), F = p.shape, v.shape[2]
-    res = out if out is not None and _is_c_contiguous(out) else _empty_like_rows(p, (n, r, F))
-    rn = _numpy(res)
-    if _numel(rn) == 0: pass
-    elif S == 0: rn[...] = 0
-    else:
+    res = _result(out, p, (n, r, F))
+    if res.numel() and S == 0: res.zero_()
+    elif res.numel():
         split = splits(n, S, threads())
-        parts = rn.reshape(n, 1, r, F) if split == 1 else np.empty((n, split, r, F), dtype=rn.dtype)
-        run_items(values_kernel, n * split, _numpy(_contiguous(p)), *_flat(v), split, parts)
-        if split > 1: parts.sum(axis=1, out=rn)
-    if out is not None and res is not out: out[...] = res; return out
-    return res
+        parts = _numpy(res).reshape(n, 1, r, F) if split == 1 else np.empty((n, split, r, F), dtype=_numpy(res).dtype)
+        run_items(values_kernel, n * split, _numpy(p.contiguous()), *_flat(v), split, parts)
+        if split > 1: parts.sum(axis=1, out=_numpy(res))
+    return _returned(res, out)
