@@ -123,7 +123,7 @@ def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
 SKINNY_ROWS = 16   # at most this many query rows per KV head make a decode-shaped ("skinny") product
 SKINNY_KEY_CHUNK = {("GenuineIntel", "AVX512"): 256}   # torch on CPUs of these (vendor, instruction set): skinny q·Kᵀ over chunks of about this many keys; elsewhere (K·qᵀ)ᵀ
-COMPILED_KERNELS = importlib.util.find_spec("numba") is not None   # skinny products against bfloat16 K and V on the CPU by gqa_nb.numba_kernels (appendix 18) where numba is installed; False: a float32 copy of each tile and torch's products
+COMPILED_KERNELS = importlib.util.find_spec("numba") is not None   # decode on the CPU by gqa_nb.numba_kernels (appendix 18) where numba is installed: tiles that every row sees in one pass (float32 or bfloat16 K/V), skinny products against bfloat16 K/V; False: torch's products (a float32 copy of each half-type tile)
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
 
@@ -202,11 +202,12 @@ def _matmul(xp, a, b, out=None):
     import torch
     return torch.matmul(a, b, out=out)
 
-def compiled_kernels(xp, big, rows_dtype):
-    "The module `gqa_nb.numba_kernels` where its kernels multiply a few rows of `rows_dtype` by `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), CPU torch arrays that the op may write (nothing records or traces it), float32 rows against bfloat16 `big` with its last axis contiguous; else None. (The kernels take float32 and float64 too, but in a model they measured no faster than torch's products there, appendix 18.)"
+def compiled_kernels(xp, big, rows_dtype, one_pass:bool=False):
+    "The module `gqa_nb.numba_kernels` where its kernels take a few rows of `rows_dtype` against `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), CPU torch arrays that the op may write (nothing records or traces it), float32 rows, `big` with its last axis contiguous, in bfloat16, or in float32 too for the one-pass kernel (`one_pass`: scores, softmax and values in one call, `attend`); else None. (The separate products take float32 and float64 too, but in a model they measured no faster than torch's products there, appendix 18.)"
     if not COMPILED_KERNELS or not is_torch_namespace(xp) or not _writable(xp): return None
     import torch
-    if big.dtype != torch.bfloat16 or rows_dtype != torch.float32 or big.device.type != "cpu" or big.stride(-1) != 1: return None
+    if rows_dtype != torch.float32 or big.device.type != "cpu" or big.stride(-1) != 1: return None
+    if big.dtype != torch.bfloat16 and not (one_pass and big.dtype == torch.float32): return None
     import gqa_nb.numba_kernels as kernels
     return kernels
 
@@ -405,11 +406,16 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
             continue
         n, qs, o, m, l = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None, None
         rows = (pb.nb, pb.nr * n, pb.F)
+        one_pass = qs.shape[1] <= SKINNY_ROWS and compiled_kernels(xp, pb.K, pb.acc, True) and compiled_kernels(xp, pb.V, pb.acc, True)
         for j0, j1, c0, c1 in tiles:
-            s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
             sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
-            p, mt, lt, normalised = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
-            pv = _values(xp, p, pb.tile(pb.V, j0, j1, p.shape[1]), _view(xp, obuf if o is None else pvbuf, rows))
+            if one_pass and c1 <= c0 and not pb.masks:             # every row sees every key: scores, softmax and values in one pass (appendix 18)
+                pv, mt, lt = one_pass.attend(qs * pb.scale, pb.K[:, j0:j1], pb.V[:, j0:j1], pb.cap, _view(xp, obuf if o is None else pvbuf, rows))
+                normalised = True
+            else:
+                s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
+                p, mt, lt, normalised = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
+                pv = _values(xp, p, pb.tile(pb.V, j0, j1, p.shape[1]), _view(xp, obuf if o is None else pvbuf, rows))
             if not sees: pv = xp.where(mt == -math.inf, 0.0, pv)  # a blind row adds nothing
             if not normalised:                                     # ÷ Σp: the tile's partial attention
                 if writable: pv /= xp.where(mt == -math.inf, 1.0, lt)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/18_numba.ipynb #n18c0002
 from __future__ import annotations
-import os, threading
+import math, os, threading
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
@@ -16,8 +16,8 @@ try:
 except ImportError as e: raise ImportError(f"gqa_nb.numba_kernels needs numba (pip install numba); without it the fused op uses torch's products ({e})") from e
 
 # %% auto #0
-__all__ = ['FASTMATH', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS', 'widen', 'scores_kernel', 'values_kernel', 'threads', 'splits',
-           'run_items', 'scores', 'values']
+__all__ = ['FASTMATH', 'BLOCK_KEYS', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS', 'widen', 'scores_kernel', 'values_kernel',
+           'exp_nonpos', 'attend_kernel', 'threads', 'splits', 'run_items', 'scores', 'values', 'attend']
 
 # %% ../nbs/18_numba.ipynb #n18c0006
 @intrinsic
@@ -72,6 +72,79 @@ def values_kernel(p, v, s0, s1, split, parts, w0, w1):
                 for f in range(F): o[g, f] += pg * widen(row[f])
 
 # %% ../nbs/18_numba.ipynb #n18c0010
+_F32 = np.float32
+_LOG2E, _LN2_HI, _LN2_LO, _EXP_FLOOR = _F32(1.4426950408889634), _F32(0.693359375), _F32(-2.12194440e-4), _F32(-87.0)
+_EXP_POLY = tuple(_F32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
+
+def exp_nonpos(x):
+    "`exp(x)` for `x ≤ 0` (or NaN) as the kernels compute it: float32 by Cephes' polynomial, exactly 0 below −87 and NaN for NaN; float64 by the C library. (Compiled only.)"
+    raise NotImplementedError("exp_nonpos runs inside compiled kernels only")
+
+@overload(exp_nonpos)
+def _exp_nonpos(x):
+    if x != types.float32: return lambda x: np.exp(x)
+    c5, c4, c3, c2, c1, c0 = _EXP_POLY
+    def expf(x):
+        xc = x if x > _EXP_FLOOR else _EXP_FLOOR                     # (NaN: handled at the end)
+        n = np.floor(xc * _LOG2E + _F32(0.5))
+        r = xc - n * _LN2_HI - n * _LN2_LO
+        p = ((((c5 * r + c4) * r + c3) * r + c2) * r + c1) * r + c0
+        two_n = _float32_from_bits(np.uint32((np.int32(n) + np.int32(127)) << np.int32(23)))
+        y = (p * r * r + r + _F32(1)) * two_n
+        return y if x > _EXP_FLOOR else (_F32(0) if x <= _EXP_FLOOR else x)
+    return expf
+
+# %% ../nbs/18_numba.ipynb #n18c0011
+BLOCK_KEYS = 256   # keys per block of `attend_kernel`: their scores for up to 16 rows (16 KiB in float32) stay in L1
+
+@numba.njit(nogil=True, fastmath=FASTMATH, cache=True)
+def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, S, split, cap, o_parts, m_parts, l_parts, w0, w1):
+    "For the work items `w0:w1` (as in `scores_kernel`): `o_parts[h, c]` = softmax over chunk `c` of head `h`'s `S` keys of `s = q[h]·kᵀ` (`cap·tanh(s / cap)` where `cap > 0`), times V, normalised; `m_parts[h, c]` and `l_parts[h, c]` each row's max and `Σ exp(s − max)`. q `(n, r, E)` (scaled already) and the parts are C-contiguous; k and v are flat."
+    n, r, E = q.shape
+    F = o_parts.shape[3]
+    step = -(-S // split)
+    s = np.empty((r, BLOCK_KEYS), dtype=o_parts.dtype)       # a block's scores, then its probabilities
+    top = np.empty(r, dtype=o_parts.dtype)                   # each row's max within the block
+    for w in range(w0, w1):
+        h, c = w // split, w % split
+        o, m, l = o_parts[h, c], m_parts[h, c], l_parts[h, c]
+        o[:] = 0; m[:] = -np.inf; l[:] = 0
+        end = min(S, (c + 1) * step)
+        for b0 in range(c * step, end, BLOCK_KEYS):
+            nk = min(BLOCK_KEYS, end - b0)
+            top[:] = -np.inf
+            for j in range(nk):                              # scores: each key row read once
+                at = h * ks0 + (b0 + j) * ks1
+                row = k[at:at + E]
+                for g in range(r):
+                    acc = o.dtype.type(0)
+                    for e in range(E): acc += q[h, g, e] * widen(row[e])
+                    if cap > 0: acc = cap * np.tanh(acc / cap)
+                    s[g, j] = acc
+                    if acc > top[g]: top[g] = acc
+            for g in range(r):                               # the online softmax
+                new = max(m[g], top[g])
+                if m[g] != -np.inf:                          # rescale what came before to the new max
+                    shrink = exp_nonpos(m[g] - new)
+                    l[g] *= shrink
+                    for f in range(F): o[g, f] *= shrink
+                m[g] = new
+                total = o.dtype.type(0)
+                for j in range(nk):
+                    p = exp_nonpos(s[g, j] - new)
+                    s[g, j] = p
+                    total += p
+                l[g] += total
+            for j in range(nk):                              # values: each value row read once
+                at = h * vs0 + (b0 + j) * vs1
+                row = v[at:at + F]
+                for g in range(r):
+                    pg = s[g, j]
+                    for f in range(F): o[g, f] += pg * widen(row[f])
+        for g in range(r):
+            for f in range(F): o[g, f] /= l[g]
+
+# %% ../nbs/18_numba.ipynb #n18c0013
 PIECES_PER_THREAD = 8  # the work items go out in this many pieces per thread
 MIN_CHUNK_KEYS = 512   # a KV head's keys split into chunks of at least this many, when there are fewer heads than 4 per thread
 _POOL = {}             # pid -> (threads, ThreadPoolExecutor)
@@ -112,7 +185,7 @@ def run_items(kernel, items:int, *args):
     work()
     for f in pending: f.result()
 
-# %% ../nbs/18_numba.ipynb #n18c0012
+# %% ../nbs/18_numba.ipynb #n18c0015
 def _numpy(x):
     "A numpy view of the CPU tensor `x`'s memory (no copy): bfloat16 as its uint16 bits."
     x = x.detach()
@@ -153,3 +226,24 @@ def values(p, v, out=None):
         run_items(values_kernel, n * split, _numpy(p.contiguous()), *_flat(v), split, parts)
         if split > 1: parts.sum(axis=1, out=_numpy(res))
     return _returned(res, out)
+
+# %% ../nbs/18_numba.ipynb #n18c0017
+def attend(q, k, v, softcap:float=None, out=None) -> tuple:
+    "`softmax(s)·v` with `s = q·kᵀ` (`softcap·tanh(s / softcap)` when given) for a few rows that see every key, in one pass over K and V: q `(n, r, E)` float32/float64 (scaled already), k `(n, S, E)` and v `(n, S, F)` of q's dtype (or bfloat16 under float32 q). Returns `(o, m, l)`: `o (n, r, F)` in q's dtype (into `out` when given), and each row's max `m` and sum `l = Σ exp(s − m)`, `(n, r, 1)` (its log-sum-exp is `m + log l`)."
+    (n, r, E), S, F = q.shape, k.shape[1], v.shape[2]
+    res = _result(out, q, (n, r, F))
+    m, l = torch.full((n, r, 1), -math.inf, dtype=q.dtype), torch.zeros((n, r, 1), dtype=q.dtype)
+    if S == 0 or not res.numel(): return _returned(res.zero_(), out), m, l   # no key: nothing gathered
+    split = splits(n, S, threads())
+    dtype = _numpy(res).dtype
+    o_parts, m_parts, l_parts = ((_numpy(res).reshape(n, 1, r, F), _numpy(m).reshape(n, 1, r), _numpy(l).reshape(n, 1, r)) if split == 1 else
+                                 (np.empty((n, split, r, F), dtype), np.empty((n, split, r), dtype), np.empty((n, split, r), dtype)))
+    run_items(attend_kernel, n * split, _numpy(q.contiguous()), *_flat(k), *_flat(v), S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts)
+    if split > 1:                                            # merge the chunks: partial attentions
+        top = m_parts.max(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"): mass = l_parts * np.exp(m_parts - top)   # (a NaN row stays NaN)
+        np.einsum("nsrf,nsr->nrf", o_parts, mass, out=_numpy(res))
+        _numpy(l)[..., 0] = mass.sum(axis=1)
+        _numpy(res)[...] /= _numpy(l)
+        _numpy(m)[..., 0] = top[:, 0]
+    return _returned(res, out), m, l
