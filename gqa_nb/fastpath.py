@@ -16,10 +16,10 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
 
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'COMPILED_KERNELS', 'CPU_CAPABILITY', 'CPU_KIND', 'NUMPY_CHUNK_BYTES',
-           'FAR_LSE', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees',
-           'attention_tiles', 'cpu_facts', 'key_chunks', 'out_of_place', 'compiled_kernels', 'AttentionProblem',
-           'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention', 'fused_attention_lowering',
-           'run_vjp', 'fuse_attention', 'merge_partials']
+           'ONE_PASS_FLOAT32_ROWS', 'FAR_LSE', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds',
+           'every_row_sees', 'attention_tiles', 'cpu_facts', 'key_chunks', 'out_of_place', 'compiled_kernels',
+           'AttentionProblem', 'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention',
+           'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -383,6 +383,23 @@ def _with_sink(pb:AttentionProblem, n:int, m, l):
     m, l, w, _ = _merge_weights(xp, m, l, sink, 1.0)
     return m, l, w
 
+def _seen_apart(tiles) -> tuple:
+    "The tiles, each whose cut columns `c0:c1` lie at one end split in two: the keys every row sees (no cut columns) and the cut ones. For the one pass, which takes only keys that every row sees (a few new queries under a causal rule: all but their last keys)."
+    out = []
+    for j0, j1, c0, c1 in tiles:
+        if c0 > j0 and c1 == j1: out += [(j0, c0, j0, j0), (c0, j1, c0, c1)]
+        elif c0 == j0 and j0 < c1 < j1: out += [(j0, c1, c0, c1), (c1, j1, c1, c1)]
+        else: out.append((j0, j1, c0, c1))
+    return tuple(out)
+
+ONE_PASS_FLOAT32_ROWS = 12   # float32 K and V take the one pass for at most this many query rows per KV head: with 16 it measured no faster than torch's products (2-core AMD EPYC), the kernel then bound by its arithmetic
+
+def _one_pass(pb:AttentionProblem, rows:int):
+    "The kernels' module where a block with `rows` query rows per KV head takes the one pass (`attend`): no masks, K and V that `compiled_kernels(..., one_pass=True)` takes, at most `SKINNY_ROWS` rows (`ONE_PASS_FLOAT32_ROWS` for float32 K and V); else None."
+    if pb.masks or rows > SKINNY_ROWS: return None
+    kernels = compiled_kernels(pb.xp, pb.K, pb.acc, True) and compiled_kernels(pb.xp, pb.V, pb.acc, True)
+    return None if kernels and pb.K.dtype == pb.acc and rows > ONE_PASS_FLOAT32_ROWS else kernels
+
 def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
     "Each query block's key tiles as partial attentions, merged as they come (by log-sum-exp, each LSE kept as its max and sum). Returns `out (n, r, L, F)` in the inputs' dtype (or `out_dtype`) and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
     xp = pb.xp
@@ -406,10 +423,11 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
             continue
         n, qs, o, m, l = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None, None
         rows = (pb.nb, pb.nr * n, pb.F)
-        one_pass = qs.shape[1] <= SKINNY_ROWS and compiled_kernels(xp, pb.K, pb.acc, True) and compiled_kernels(xp, pb.V, pb.acc, True)
+        one_pass = _one_pass(pb, qs.shape[1])
+        if one_pass: tiles = _seen_apart(tiles)
         for j0, j1, c0, c1 in tiles:
             sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
-            if one_pass and c1 <= c0 and not pb.masks:             # every row sees every key: scores, softmax and values in one pass (appendix 18)
+            if one_pass and c1 <= c0:                              # every row sees every key: scores, softmax and values in one pass (appendix 18)
                 pv, mt, lt = one_pass.attend(qs * pb.scale, pb.K[:, j0:j1], pb.V[:, j0:j1], pb.cap, _view(xp, obuf if o is None else pvbuf, rows))
                 normalised = True
             else:
