@@ -394,9 +394,20 @@ def _seen_apart(tiles) -> tuple:
 
 ONE_PASS_FLOAT32_ROWS = 12   # float32 K and V take the one pass for at most this many query rows per KV head: with 16 it measured no faster than torch's products (2-core AMD EPYC), the kernel then bound by its arithmetic
 
-def _one_pass(pb:AttentionProblem, rows:int):
-    "The kernels' module where a block with `rows` query rows per KV head takes the one pass (`attend`): no masks, K and V that `compiled_kernels(..., one_pass=True)` takes, at most `SKINNY_ROWS` rows (`ONE_PASS_FLOAT32_ROWS` for float32 K and V); else None."
-    if pb.masks or rows > SKINNY_ROWS: return None
+def _key_bias(pb:AttentionProblem):
+    "The masks as the one pass takes them, one number per key added to the scores of every query row of a KV head: `(n, S)` in the accumulation dtype (a bool mask's hidden keys `−∞`, float masks added), where every mask is the same for all rows and queries of a KV head (the padding mask of batched decoding) and the one pass may run (a block of at most `SKINNY_ROWS` rows per KV head, the compiled kernels); else None."
+    xp, at = pb.xp, len(pb.lead)
+    if not pb.masks or not any(pb.nr * (i1 - i0) <= SKINNY_ROWS for i0, i1, _ in pb.plan) or not compiled_kernels(xp, pb.K, pb.acc, True): return None
+    if any(d != 1 for m in pb.masks for d in m.shape[at:-1]): return None      # a mask that differs between rows or queries
+    bias = 0
+    for m in pb.masks:
+        m = xp.reshape(m, m.shape[:at] + m.shape[-1:])
+        bias = bias + (xp.where(m, 0.0, -math.inf) if m.dtype == xp.bool else m).to(pb.acc)
+    return xp.reshape(xp.broadcast_to(bias, pb.lead + (pb.S,)), (pb.nb, pb.S)).contiguous()
+
+def _one_pass(pb:AttentionProblem, rows:int, bias=None):
+    "The kernels' module where a block with `rows` query rows per KV head takes the one pass (`attend`): no masks, or masks that `_key_bias` turned into `bias`; K and V that `compiled_kernels(..., one_pass=True)` takes; at most `SKINNY_ROWS` rows (`ONE_PASS_FLOAT32_ROWS` for float32 K and V); else None."
+    if (pb.masks and bias is None) or rows > SKINNY_ROWS: return None
     kernels = compiled_kernels(pb.xp, pb.K, pb.acc, True) and compiled_kernels(pb.xp, pb.V, pb.acc, True)
     return None if kernels and pb.K.dtype == pb.acc and rows > ONE_PASS_FLOAT32_ROWS else kernels
 
@@ -415,6 +426,7 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
         out, lse = None if whole else zeros((pb.nb, pb.nr, pb.L, pb.F), dtype), zeros((pb.nb, pb.nr, pb.L), pb.acc) - math.inf
     qbuf, sbuf, obuf, pvbuf = pb.scratch(pb.E, None, pb.F, pb.F)    # a block's queries, a tile's scores, the block's output, a tile's p·V
     softmax = _tile_softmax_torch if is_torch_namespace(xp) else _tile_softmax
+    bias = _key_bias(pb)                                          # masks the one pass may take (a padding mask while decoding)
     for i0, i1, tiles in pb.plan:
         if len(tiles) == 0:                                       # no key visible: output 0, LSE -inf (or the sink's logit)
             blind = lse[:, :, i0:i1] if pb.sinks is None else xp.broadcast_to(xp.astype(pb.sinks, pb.acc), (pb.nb, pb.nr, i1 - i0))
@@ -423,12 +435,12 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
             continue
         n, qs, o, m, l = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None, None
         rows = (pb.nb, pb.nr * n, pb.F)
-        one_pass = _one_pass(pb, qs.shape[1])
+        one_pass = _one_pass(pb, qs.shape[1], bias)
         if one_pass: tiles, scaled = _seen_apart(tiles), qs * pb.scale   # (the one pass takes the rows scaled, once per block)
         for j0, j1, c0, c1 in tiles:
             sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
             if one_pass and c1 <= c0:                              # every row sees every key: scores, softmax and values in one pass (appendix 18)
-                pv, mt, lt = one_pass.attend(scaled, pb.K[:, j0:j1], pb.V[:, j0:j1], pb.cap, _view(xp, obuf if o is None else pvbuf, rows))
+                pv, mt, lt = one_pass.attend(scaled, pb.K[:, j0:j1], pb.V[:, j0:j1], pb.cap, _view(xp, obuf if o is None else pvbuf, rows), None if bias is None else bias[:, j0:j1])
                 normalised = True
             else:
                 s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)

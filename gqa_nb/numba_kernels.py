@@ -98,13 +98,15 @@ def _exp_nonpos(x):
 BLOCK_KEYS = 256   # keys per block of `attend_kernel`: their scores for up to 16 rows (16 KiB in float32) stay in L1
 
 @numba.njit(nogil=True, fastmath=FASTMATH, cache=True)
-def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, S, split, cap, o_parts, m_parts, l_parts, w0, w1):
-    "For the work items `w0:w1` (as in `scores_kernel`): `o_parts[h, c]` = softmax over chunk `c` of head `h`'s `S` keys of `s = q[h]·kᵀ` (`cap·tanh(s / cap)` where `cap > 0`), times V, normalised; `m_parts[h, c]` and `l_parts[h, c]` each row's max and `Σ exp(s − max)`. q `(n, r, E)` (scaled already) and the parts are C-contiguous; k and v are flat."
+def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, bias, S, split, cap, o_parts, m_parts, l_parts, w0, w1):
+    "For the work items `w0:w1` (as in `scores_kernel`): `o_parts[h, c]` = softmax over chunk `c` of head `h`'s `S` keys of `s = q[h]·kᵀ` (`cap·tanh(s / cap)` where `cap > 0`) plus `bias[h]` (one number per key, `−∞`: a hidden key, not read; no bias where `bias` is empty), times V, normalised; `m_parts[h, c]` and `l_parts[h, c]` each row's max and `Σ exp(s − max)` (`−∞` and 0, output 0, where every key is hidden). q `(n, r, E)` (scaled already), bias `(n, S)` or empty, and the parts are C-contiguous; k and v are flat."
     n, r, E = q.shape
     F = o_parts.shape[3]
     step = -(-S // split)
     s = np.empty((r, BLOCK_KEYS), dtype=o_parts.dtype)       # a block's scores, then its probabilities
     top = np.empty(r, dtype=o_parts.dtype)                   # each row's max within the block
+    biased = bias.size > 0
+    zero = o_parts.dtype.type(0)
     for w in range(w0, w1):
         h, c = w // split, w % split
         o, m, l = o_parts[h, c], m_parts[h, c], l_parts[h, c]
@@ -113,15 +115,23 @@ def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, S, split, cap, o_parts, m_parts, 
         for b0 in range(c * step, end, BLOCK_KEYS):
             nk = min(BLOCK_KEYS, end - b0)
             top[:] = -np.inf
+            seen = 0
             for j in range(nk):                              # scores: each key row read once
+                add = bias[h, b0 + j] if biased else zero
+                if add == -np.inf:                           # a hidden key (a padding mask): not read, weight 0
+                    for g in range(r): s[g, j] = -np.inf
+                    continue
+                seen += 1
                 at = h * ks0 + (b0 + j) * ks1
                 row = k[at:at + E]
                 for g in range(r):
-                    acc = o.dtype.type(0)
+                    acc = zero
                     for e in range(E): acc += q[h, g, e] * widen(row[e])
                     if cap > 0: acc = cap * np.tanh(acc / cap)
+                    acc += add
                     s[g, j] = acc
                     if acc > top[g]: top[g] = acc
+            if seen == 0: continue                           # every key of the block hidden: nothing to gather
             for g in range(r):                               # the online softmax
                 new = max(m[g], top[g])
                 if m[g] != -np.inf:                          # rescale what came before to the new max
@@ -129,20 +139,22 @@ def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, S, split, cap, o_parts, m_parts, 
                     l[g] *= shrink
                     for f in range(F): o[g, f] *= shrink
                 m[g] = new
-                total = o.dtype.type(0)
+                total = zero
                 for j in range(nk):
                     p = exp_nonpos(s[g, j] - new)
                     s[g, j] = p
                     total += p
                 l[g] += total
             for j in range(nk):                              # values: each value row read once
+                if biased and bias[h, b0 + j] == -np.inf: continue
                 at = h * vs0 + (b0 + j) * vs1
                 row = v[at:at + F]
                 for g in range(r):
                     pg = s[g, j]
                     for f in range(F): o[g, f] += pg * widen(row[f])
         for g in range(r):
-            for f in range(F): o[g, f] /= l[g]
+            if l[g] != 0:                                    # (0: the row saw no key; its output stays 0)
+                for f in range(F): o[g, f] /= l[g]
 
 # %% ../nbs/18_numba.ipynb #n18c0013
 PIECES_PER_THREAD = 8  # the work items go out in this many pieces per thread
@@ -228,9 +240,10 @@ def values(p, v, out=None):
     return _returned(res, out)
 
 # %% ../nbs/18_numba.ipynb #n18c0017
-def attend(q, k, v, softcap:float=None, out=None) -> tuple:
-    "`softmax(s)·v` with `s = q·kᵀ` (`softcap·tanh(s / softcap)` when given) for a few rows that see every key, in one pass over K and V: q `(n, r, E)` float32/float64 (scaled already), k `(n, S, E)` and v `(n, S, F)` of q's dtype (or bfloat16 under float32 q). Returns `(o, m, l)`: `o (n, r, F)` in q's dtype (into `out` when given), and each row's max `m` and sum `l = Σ exp(s − m)`, `(n, r, 1)` (its log-sum-exp is `m + log l`)."
+def attend(q, k, v, softcap:float=None, out=None, bias=None) -> tuple:
+    "`softmax(s)·v` with `s = q·kᵀ` (`softcap·tanh(s / softcap)` when given) plus `bias` for a few rows that see every key but those `bias` hides, in one pass over K and V: q `(n, r, E)` float32/float64 (scaled already), k `(n, S, E)` and v `(n, S, F)` of q's dtype (or bfloat16 under float32 q), `bias` `(n, S)`: a number added to every row's score of a key (`−∞`: the key is hidden, and not read), or None. Returns `(o, m, l)`: `o (n, r, F)` in q's dtype (into `out` when given), and each row's max `m` and sum `l = Σ exp(s − m)`, `(n, r, 1)` (its log-sum-exp is `m + log l`); a row that sees no key gets output 0, `m = −∞`, `l = 0`."
     (n, r, E), S, F = q.shape, k.shape[1], v.shape[2]
+    if bias is not None and tuple(bias.shape) != (n, S): raise ValueError(f"bias must have shape (n, S) = {(n, S)} for these q and k, got {tuple(bias.shape)}")
     res = _result(out, q, (n, r, F))
     m, l = torch.full((n, r, 1), -math.inf, dtype=q.dtype), torch.zeros((n, r, 1), dtype=q.dtype)
     if S == 0 or not res.numel(): return _returned(res.zero_(), out), m, l   # no key: nothing gathered
@@ -238,12 +251,13 @@ def attend(q, k, v, softcap:float=None, out=None) -> tuple:
     dtype = _numpy(res).dtype
     o_parts, m_parts, l_parts = ((_numpy(res).reshape(n, 1, r, F), _numpy(m).reshape(n, 1, r), _numpy(l).reshape(n, 1, r)) if split == 1 else
                                  (np.empty((n, split, r, F), dtype), np.empty((n, split, r), dtype), np.empty((n, split, r), dtype)))
-    run_items(attend_kernel, n * split, _numpy(q.contiguous()), *_flat(k), *_flat(v), S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts)
+    added = np.empty((0, 0), dtype) if bias is None else _numpy(bias.to(q.dtype).contiguous())
+    run_items(attend_kernel, n * split, _numpy(q.contiguous()), *_flat(k), *_flat(v), added, S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts)
     if split > 1:                                            # merge the chunks: partial attentions
         top = m_parts.max(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore"): mass = l_parts * np.exp(m_parts - top)   # (a NaN row stays NaN)
+        with np.errstate(invalid="ignore"): mass = np.where(l_parts == 0, 0, l_parts * np.exp(m_parts - top))   # (a chunk that saw no key weighs 0; a NaN row stays NaN)
         np.einsum("nsrf,nsr->nrf", o_parts, mass, out=_numpy(res))
         _numpy(l)[..., 0] = mass.sum(axis=1)
-        _numpy(res)[...] /= _numpy(l)
+        _numpy(res)[...] /= np.where(_numpy(l) == 0, 1, _numpy(l))
         _numpy(m)[..., 0] = top[:, 0]
     return _returned(res, out), m, l
