@@ -203,11 +203,15 @@ def _matmul(xp, a, b, out=None):
     return torch.matmul(a, b, out=out)
 
 def compiled_kernels(xp, big, rows_dtype, one_pass:bool=False):
-    "The module `gqa_nb.numba_kernels` where its kernels take a few rows of `rows_dtype` against `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), CPU torch arrays that the op may write (nothing records or traces it), float32 rows, `big` with its last axis contiguous, in bfloat16, or in float32 too for the one-pass kernel (`one_pass`: scores, softmax and values in one call, `attend`); else None. (The separate products take float32 and float64 too, but in a model they measured no faster than torch's products there, appendix 18.)"
-    if not COMPILED_KERNELS or not is_torch_namespace(xp) or not _writable(xp): return None
-    import torch
-    if rows_dtype != torch.float32 or big.device.type != "cpu" or big.stride(-1) != 1: return None
-    if big.dtype != torch.bfloat16 and not (one_pass and big.dtype == torch.float32): return None
+    "The module `gqa_nb.numba_kernels` where its kernels take a few rows of `rows_dtype` against `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), arrays that the op may write (numpy, or CPU torch that nothing records or traces), float32 rows, `big` with its last axis contiguous, in bfloat16 (torch), or in float32 too for the one-pass kernel (`one_pass`: scores, softmax and values in one call, `attend`; numpy takes this one only); else None. (The separate products take float32 and float64 too, but in a model they measured no faster than torch's products there, appendix 18.)"
+    if not COMPILED_KERNELS or not _writable(xp): return None
+    if is_numpy_namespace(xp):                                      # numpy: the one pass, float32 throughout
+        if not (one_pass and rows_dtype == np.float32 and big.dtype == np.float32 and big.strides[-1] == big.itemsize): return None
+    elif is_torch_namespace(xp):
+        import torch
+        if rows_dtype != torch.float32 or big.device.type != "cpu" or big.stride(-1) != 1: return None
+        if big.dtype != torch.bfloat16 and not (one_pass and big.dtype == torch.float32): return None
+    else: return None
     import gqa_nb.numba_kernels as kernels
     return kernels
 
@@ -402,8 +406,8 @@ def _key_bias(pb:AttentionProblem):
     bias = 0
     for m in pb.masks:
         m = xp.reshape(m, m.shape[:at] + m.shape[-1:])
-        bias = bias + (xp.where(m, 0.0, -math.inf) if m.dtype == xp.bool else m).to(pb.acc)
-    return xp.reshape(xp.broadcast_to(bias, pb.lead + (pb.S,)), (pb.nb, pb.S)).contiguous()
+        bias = bias + xp.astype(xp.where(m, 0.0, -math.inf) if m.dtype == xp.bool else m, pb.acc)
+    return xp.reshape(xp.broadcast_to(bias, pb.lead + (pb.S,)), (pb.nb, pb.S))
 
 def _one_pass(pb:AttentionProblem, rows:int, bias=None):
     "The kernels' module where a block with `rows` query rows per KV head takes the one pass (`attend`): no masks, or masks that `_key_bias` turned into `bias`; K and V that `compiled_kernels(..., one_pass=True)` takes; at most `SKINNY_ROWS` rows (`ONE_PASS_FLOAT32_ROWS` for float32 K and V); else None."

@@ -199,60 +199,75 @@ def run_items(kernel, items:int, *args):
 
 # %% ../nbs/18_numba.ipynb #n18c0015
 def _numpy(x):
-    "A numpy view of the CPU tensor `x`'s memory (no copy): bfloat16 as its uint16 bits."
+    "A numpy view of `x`'s memory (no copy): a numpy array as it is, a CPU tensor through `Tensor.numpy()` (bfloat16 as its uint16 bits)."
+    if isinstance(x, np.ndarray): return x
     x = x.detach()
     return x.view(torch.int16).numpy().view(np.uint16) if x.dtype == torch.bfloat16 else x.numpy()
 
+def _dense(x):
+    "`x` as a C-contiguous numpy array: its own memory where it is already contiguous, else a copy."
+    return np.ascontiguousarray(_numpy(x))
+
 def _flat(x) -> tuple:
     "`(flat, s0, s1)`: a 1-D numpy view of `x (n, S, E)` from its first element to its last (the last axis contiguous), and its strides in elements along n and S."
-    s0, s1 = x.stride()[:2]
-    span = (x.shape[0] - 1) * s0 + (x.shape[1] - 1) * s1 + x.shape[2] if x.numel() else 0
-    return _numpy(x.as_strided((span,), (1,))), s0, s1
+    a = _numpy(x)
+    s0, s1 = (s // a.itemsize for s in a.strides[:2])
+    span = (a.shape[0] - 1) * s0 + (a.shape[1] - 1) * s1 + a.shape[2] if a.size else 0
+    return np.lib.stride_tricks.as_strided(a, (span,), (a.itemsize,)), s0, s1
+
+def _new(like, shape, fill=None):
+    "A new C-contiguous array of `like`'s kind (torch tensor or numpy array) and dtype, filled with `fill` when given."
+    a = np.empty(shape, _numpy(like).dtype) if fill is None else np.full(shape, fill, _numpy(like).dtype)
+    return a if isinstance(like, np.ndarray) else torch.from_numpy(a)
 
 def _result(out, like, shape):
-    "Where a product goes: `out` when it is contiguous, else a new tensor of `like`'s dtype."
-    return out if out is not None and out.is_contiguous() else torch.empty(shape, dtype=like.dtype)
+    "Where a product goes: `out` when it is contiguous, else a new array like `like`."
+    return out if out is not None and _numpy(out).flags.c_contiguous else _new(like, shape)
 
 def _returned(res, out):
     "`res`, copied into `out` when it was not written there."
     if out is None or res is out: return res
-    return out.copy_(res)
+    out[...] = res
+    return out
 
 def scores(q, k, out=None):
     "`q @ kᵀ` for a few rows: q `(n, r, E)` float32/float64, k `(n, S, E)` of q's dtype (or bfloat16 under float32 q), → `(n, r, S)` in q's dtype (into `out` when given)."
     (n, r, E), S = q.shape, k.shape[1]
     res = _result(out, q, (n, r, S))
-    if res.numel():
+    if _numpy(res).size:
         split = splits(n, S, threads())
-        run_items(scores_kernel, n * split, _numpy(q.contiguous()), *_flat(k), split, _numpy(res))
+        run_items(scores_kernel, n * split, _dense(q), *_flat(k), split, _numpy(res))
     return _returned(res, out)
 
 def values(p, v, out=None):
     "`p @ v` for a few rows: p `(n, r, S)` float32/float64, v `(n, S, F)` of p's dtype (or bfloat16 under float32 p), → `(n, r, F)` in p's dtype (into `out` when given)."
     (n, r, S), F = p.shape, v.shape[2]
     res = _result(out, p, (n, r, F))
-    if res.numel() and S == 0: res.zero_()
-    elif res.numel():
+    if _numpy(res).size and S == 0: _numpy(res)[...] = 0
+    elif _numpy(res).size:
         split = splits(n, S, threads())
         parts = _numpy(res).reshape(n, 1, r, F) if split == 1 else np.empty((n, split, r, F), dtype=_numpy(res).dtype)
-        run_items(values_kernel, n * split, _numpy(p.contiguous()), *_flat(v), split, parts)
+        run_items(values_kernel, n * split, _dense(p), *_flat(v), split, parts)
         if split > 1: parts.sum(axis=1, out=_numpy(res))
     return _returned(res, out)
 
 # %% ../nbs/18_numba.ipynb #n18c0017
 def attend(q, k, v, softcap:float=None, out=None, bias=None) -> tuple:
-    "`softmax(s)·v` with `s = q·kᵀ` (`softcap·tanh(s / softcap)` when given) plus `bias` for a few rows that see every key but those `bias` hides, in one pass over K and V: q `(n, r, E)` float32/float64 (scaled already), k `(n, S, E)` and v `(n, S, F)` of q's dtype (or bfloat16 under float32 q), `bias` `(n, S)`: a number added to every row's score of a key (`−∞`: the key is hidden, and not read), or None. Returns `(o, m, l)`: `o (n, r, F)` in q's dtype (into `out` when given), and each row's max `m` and sum `l = Σ exp(s − m)`, `(n, r, 1)` (its log-sum-exp is `m + log l`); a row that sees no key gets output 0, `m = −∞`, `l = 0`."
+    "`softmax(s)·v` with `s = q·kᵀ` (`softcap·tanh(s / softcap)` when given) plus `bias` for a few rows that see every key but those `bias` hides, in one pass over K and V: CPU torch tensors or numpy arrays, q `(n, r, E)` float32/float64 (scaled already), k `(n, S, E)` and v `(n, S, F)` of q's dtype (or torch's bfloat16 under float32 q), `bias` `(n, S)` float32/float64: a number added to every row's score of a key (`−∞`: the key is hidden, and not read), or None. Returns `(o, m, l)` of q's kind: `o (n, r, F)` in q's dtype (into `out` when given), and each row's max `m` and sum `l = Σ exp(s − m)`, `(n, r, 1)` (its log-sum-exp is `m + log l`); a row that sees no key gets output 0, `m = −∞`, `l = 0`."
     (n, r, E), S, F = q.shape, k.shape[1], v.shape[2]
     if bias is not None and tuple(bias.shape) != (n, S): raise ValueError(f"bias must have shape (n, S) = {(n, S)} for these q and k, got {tuple(bias.shape)}")
+    if bias is not None and _numpy(bias).dtype.kind != "f": raise TypeError(f"bias must be float32 or float64, got {bias.dtype}")
     res = _result(out, q, (n, r, F))
-    m, l = torch.full((n, r, 1), -math.inf, dtype=q.dtype), torch.zeros((n, r, 1), dtype=q.dtype)
-    if S == 0 or not res.numel(): return _returned(res.zero_(), out), m, l   # no key: nothing gathered
+    m, l = _new(q, (n, r, 1), -math.inf), _new(q, (n, r, 1), 0)
+    if S == 0 or not _numpy(res).size:                       # no key: nothing gathered
+        _numpy(res)[...] = 0
+        return _returned(res, out), m, l
     split = splits(n, S, threads())
     dtype = _numpy(res).dtype
     o_parts, m_parts, l_parts = ((_numpy(res).reshape(n, 1, r, F), _numpy(m).reshape(n, 1, r), _numpy(l).reshape(n, 1, r)) if split == 1 else
                                  (np.empty((n, split, r, F), dtype), np.empty((n, split, r), dtype), np.empty((n, split, r), dtype)))
-    added = np.empty((0, 0), dtype) if bias is None else _numpy(bias.to(q.dtype).contiguous())
-    run_items(attend_kernel, n * split, _numpy(q.contiguous()), *_flat(k), *_flat(v), added, S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts)
+    added = np.empty((0, 0), dtype) if bias is None else np.ascontiguousarray(_numpy(bias), dtype)
+    run_items(attend_kernel, n * split, _dense(q), *_flat(k), *_flat(v), added, S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts)
     if split > 1:                                            # merge the chunks: partial attentions
         top = m_parts.max(axis=1, keepdims=True)
         with np.errstate(invalid="ignore"): mass = np.where(l_parts == 0, 0, l_parts * np.exp(m_parts - top))   # (a chunk that saw no key weighs 0; a NaN row stays NaN)
