@@ -211,6 +211,17 @@ def attention_graph(spec:AttentionSpec=None, # the options; or give them as keyw
     return cached_graph(**(dataclasses.asdict(spec) if spec is not None else options)).copy()
 
 # %% ../nbs/05_attention.ipynb #63fa934d
+def _with_key_mask(attn_mask, key_mask, B:int, S:int):
+    "`attn_mask` (None, or checked already) with the keys `key_mask` hides, `key_mask` being bool `(B, S)` or `(S,)` (or broadcastable to `(B, S)`), True where a key is real: `(B, 1, 1, S)` alone, else joined to `attn_mask` (bool: and; float: `-inf` where hidden)."
+    if key_mask.dtype != (torch.bool if _is_torch(key_mask) else np.bool_): raise TypeError(f"key_mask must be bool (True where a key is real), got dtype {key_mask.dtype}")
+    if key_mask.ndim not in (1, 2) or any(a not in (1, b) for a, b in zip(tuple(key_mask.shape)[::-1], (B, S)[::-1])):
+        raise ValueError(f"key_mask of shape {tuple(key_mask.shape)} does not broadcast to (batch, S) = {(B, S)}")
+    keys = key_mask.reshape(key_mask.shape[0] if key_mask.ndim == 2 else 1, 1, 1, key_mask.shape[-1])
+    if attn_mask is None: return keys
+    if attn_mask.dtype == keys.dtype: return attn_mask & keys
+    xp = namespace_of(attn_mask)
+    return xp.where(keys, attn_mask, xp.asarray(-math.inf, dtype=attn_mask.dtype))
+
 def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, Hkv, S, Ev): numpy arrays or torch tensors
                   attn_mask=None,          # bool (True = attend) or float (added), broadcastable to (B, Hq, L, S)
                   dropout_p:float=0.0,     # dropout on the attention weights; applied whenever > 0, as SDPA
@@ -228,9 +239,10 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   return_lse:bool=False,   # also return the rows' log-sum-exp (B, Hq, L)
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
+                  key_mask=None,           # (B, S) bool, True where a key is real (a padded batch): joins is_causal and window, unlike attn_mask
                   kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16, and short float32 decoding steps that see every key; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
-    use_torch = _check_inputs(q, k, v, attn_mask)
+    use_torch = _check_inputs(q, k, v, attn_mask, **({} if key_mask is None else {"key_mask": key_mask}))
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
     B, Hq, Hkv, L, S, E, Ev = _check_sizes(q, k, v)
     enable_gqa = check_bool("enable_gqa", enable_gqa, err=TypeError)
@@ -240,6 +252,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
         if is_causal: raise ValueError("attn_mask and is_causal cannot both be given (SDPA's documented rule): fold the causal rule into attn_mask")
         if window is not None: raise ValueError("attn_mask and window cannot both be given: a window is a causal mask; fold it into attn_mask")
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
+    if key_mask is not None: attn_mask = _with_key_mask(attn_mask, key_mask, B, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
     _check_run_options(kernel, generator, sinks, Hq, use_torch)
     g = cached_graph(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal_alignment if (is_causal or window is not None) else None,

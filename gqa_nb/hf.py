@@ -18,7 +18,7 @@ from .executor import KERNELS, allowed_grid
 
 # %% auto #0
 __all__ = ['LAYER_KWARGS', 'REFUSED_KWARGS', 'PACKED_KWARGS', 'PASSED_KWARGS', 'HARMLESS_KWARGS', 'document_mask',
-           'gqa_nb_attention_forward', 'register']
+           'causal_and_padding', 'gqa_nb_attention_forward', 'register']
 
 # %% ../nbs/09_hf.ipynb #2b61a4af
 def _declared_kwargs() -> frozenset:
@@ -104,6 +104,17 @@ def _one_mask(query, key, mask, causal:bool, window, docs, bias):
         mask = bias if mask is None else (torch.where(mask, bias, float("-inf")) if mask.dtype == torch.bool else bias + mask)
     return mask
 
+def causal_and_padding(mask:torch.Tensor, # transformers' 4D attention mask
+                       window:int|None=None, # the layer's sliding window, if any
+                      ) -> tuple|None:
+    "`(alignment, key_mask)` where the bool `mask` `(B, 1, L, S)` is exactly the causal rule (top-left or bottom-right, with `window`) and a mask of keys, `key_mask` `(B, S)` (True where some query sees the key) — what transformers builds for a padded batch; else None. With the rule and the keys apart, the fused op skips the tiles the rule hides, where a full mask makes it visit every one."
+    if mask.dtype != torch.bool or mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[2] < 2: return None
+    B, _, L, S = mask.shape
+    keys = mask.any(dim=2)                            # (B, 1, S): a key that no query sees is hidden
+    for alignment in ("top_left",) if L == S else ("top_left", "bottom_right"):
+        if torch.equal(mask, allowed_grid(torch, L, S, alignment, window, device=mask.device) & keys[:, :, None, :]): return alignment, keys[:, 0]
+    return None
+
 def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calling us (read: `training`, `is_causal`)
                              query:torch.Tensor,      # (B, Hq, L, E), rotated
                              key:torch.Tensor,        # (B, Hkv, S, E): the cache after its update, KV heads not repeated
@@ -135,8 +146,11 @@ def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calli
     if attention_mask is None:
         if is_causal is None: is_causal = getattr(module, "is_causal", True)
         causal = bool(is_causal) and query.shape[2] > 1
+    split = causal_and_padding(attention_mask, sliding_window) if attention_mask is not None and docs is None and position_bias is None else None
     if attention_mask is None and docs is None and position_bias is None:   # the causal rule and window stay in the op: its tiles skip what they hide
         out = gqa_attention(query, key, value, is_causal=causal, causal_alignment="top_left", window=sliding_window if causal else None, **kw)
+    elif split is not None:                                                 # a padded batch: the rule in the op, the padding as a key mask
+        out = gqa_attention(query, key, value, is_causal=True, causal_alignment=split[0], window=sliding_window, key_mask=split[1], **kw)
     else:
         out = gqa_attention(query, key, value, attn_mask=_one_mask(query, key, attention_mask, causal, sliding_window, docs, position_bias), **kw)
     out, weights = out if output_attentions else (out, None)
