@@ -144,11 +144,14 @@ def _rope(cx, node, x, cos, sin):
     return x * align_to(xp, cos, input_axes(cx, node, 1), ax) + _rotate_half(xp, x, ax.index(a)) * align_to(xp, sin, input_axes(cx, node, 2), ax)
 
 # %% ../nbs/03_executor.ipynb #b16f8bbe
-def apply_masks(xp, s, axes:str, masks, mask_axes) -> object:
-    "Scores `s` (axes `axes`) with each mask applied: bool selects (False → -∞), float is added."
+def apply_masks(xp, s, axes:str, masks, mask_axes, in_place:bool=False) -> object:
+    "Scores `s` (axes `axes`) with each mask applied: bool selects (False → -∞), float is added. `in_place`: written into `s` itself (numpy or torch arrays that the caller may overwrite: no score-sized temporary per mask)."
     for m, ma in zip(masks, mask_axes):
         m = align_to(xp, m, ma, axes)
-        s = xp.where(m, s, neg_inf(xp, s)) if m.dtype == xp.bool else s + xp.astype(m, s.dtype)
+        if not in_place: s = xp.where(m, s, neg_inf(xp, s)) if m.dtype == xp.bool else s + xp.astype(m, s.dtype)
+        elif m.dtype != xp.bool: s += xp.astype(m, s.dtype)
+        elif is_torch_namespace(xp): s.masked_fill_(~m, -math.inf)
+        else: np.copyto(s, -np.inf, where=~m)
     return s
 
 @implements("mask")

@@ -316,12 +316,6 @@ def tile(self:AttentionProblem, x, j0, j1, rows:int=None):
     if rows is not None and rows <= SKINNY_ROWS and compiled_kernels(self.xp, x, self.acc): return x
     return self.xp.astype(x, self.acc, copy=False)
 
-def _mask_in_place(xp, s, m):
-    "`apply_masks`' rule for one mask, written into the scores `s` (numpy or torch, which the op may overwrite): a bool mask's False → −∞, a float mask added."
-    if m.dtype != xp.bool: s += xp.astype(m, s.dtype)
-    elif is_torch_namespace(xp): s.masked_fill_(~m, -math.inf)
-    else: np.copyto(s, -np.inf, where=~m)
-
 @patch
 def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1, buf=None):
     "The block's masked scores against keys `j0:j1`, `(n, r·rows, keys)` (into the scratch `buf` when given), and `tanh(raw / cap)` when softcapped (the backward needs it)."
@@ -332,12 +326,9 @@ def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1, buf=None):
         edge = xp.reshape(s, (self.nb, self.nr, n, kn))[..., c0 - j0:c1 - j0]
         edge += _edge_bias(xp, s, n, c1 - c0, i0 + query_offset(self.L, self.S, self.causal) - c0, self.window)
     if self.masks:
-        view, blocks = self.lead + self.rows + (n, kn), _block_masks(self.masks, i0, i1, j0, j1)
-        if _writable(xp):                              # in place: no tile-sized temporary per mask
-            sv = xp.reshape(s, view)
-            for m in blocks: _mask_in_place(xp, sv, m)
-            s = xp.reshape(sv, s.shape)
-        else: s = xp.reshape(apply_masks(xp, xp.reshape(s, view), self.score_axes, blocks, [self.score_axes] * len(self.masks)), s.shape)
+        view = self.lead + self.rows + (n, kn)
+        s = xp.reshape(apply_masks(xp, xp.reshape(s, view), self.score_axes, _block_masks(self.masks, i0, i1, j0, j1), [self.score_axes] * len(self.masks),
+                                   in_place=_writable(xp)), s.shape)   # (in place where the op may write: no tile-sized temporary per mask)
     return s, t
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c401
