@@ -150,8 +150,8 @@ def apply_masks(xp, s, axes:str, masks, mask_axes, in_place:bool=False) -> objec
         m = align_to(xp, m, ma, axes)
         if not in_place: s = xp.where(m, s, neg_inf(xp, s)) if m.dtype == xp.bool else s + xp.astype(m, s.dtype)
         elif m.dtype != xp.bool: s += xp.astype(m, s.dtype)
-        elif is_torch_namespace(xp): s.masked_fill_(~m, -math.inf)
-        else: np.copyto(s, -np.inf, where=~m)
+        elif isinstance(s, np.ndarray): np.copyto(s, -np.inf, where=~m)
+        else: s.masked_fill_(~m, -math.inf)                           # torch
     return s
 
 @implements("mask")
