@@ -400,15 +400,16 @@ def _seen_apart(tiles) -> tuple:
 ONE_PASS_FLOAT32_ROWS = 12   # float32 K and V take the one pass for at most this many query rows per KV head: with 16 it measured no faster than torch's products (2-core AMD EPYC), the kernel then bound by its arithmetic
 
 def _key_bias(pb:AttentionProblem):
-    "The masks as the one pass takes them, one number per key added to the scores of every query row of a KV head: `(n, S)` in the accumulation dtype (a bool mask's hidden keys `−∞`, float masks added), where every mask is the same for all rows and queries of a KV head (the padding mask of batched decoding) and the one pass may run (a block of at most `SKINNY_ROWS` rows per KV head, the compiled kernels); else None."
+    "The masks as the one pass takes them, one number per key added to the scores of every query row of a KV head: a numpy `(n, S)` array in the accumulation dtype (a bool mask's hidden keys `−∞`, float masks added), where every mask is the same for all rows and queries of a KV head (the padding mask of batched decoding) and the one pass may run (a block of at most `SKINNY_ROWS` rows per KV head, the compiled kernels); else None. numpy builds it, on the arrays' memory, for the kernels read numpy: no torch operation runs just before them, which would leave torch's OpenMP workers spinning beside the kernels' threads."
     xp, at = pb.xp, len(pb.lead)
-    if not pb.masks or not any(pb.nr * (i1 - i0) <= SKINNY_ROWS for i0, i1, _ in pb.plan) or not compiled_kernels(xp, pb.K, pb.acc, True): return None
+    kernels = compiled_kernels(xp, pb.K, pb.acc, True)
+    if not pb.masks or not any(pb.nr * (i1 - i0) <= SKINNY_ROWS for i0, i1, _ in pb.plan) or not kernels: return None
     if any(d != 1 for m in pb.masks for d in m.shape[at:-1]): return None      # a mask that differs between rows or queries
-    bias = 0
+    acc, bias = np.float64 if pb.acc == xp.float64 else np.float32, 0
     for m in pb.masks:
-        m = xp.reshape(m, m.shape[:at] + m.shape[-1:])
-        bias = bias + xp.astype(xp.where(m, 0.0, -math.inf) if m.dtype == xp.bool else m, pb.acc)
-    return xp.reshape(xp.broadcast_to(bias, pb.lead + (pb.S,)), (pb.nb, pb.S))
+        m = kernels._numpy(m if m.dtype == xp.bool else xp.astype(m, pb.acc, copy=False)).reshape(m.shape[:at] + m.shape[-1:])
+        bias = bias + (np.where(m, 0.0, -math.inf) if m.dtype == np.bool_ else m).astype(acc, copy=False)
+    return np.ascontiguousarray(np.broadcast_to(bias, pb.lead + (pb.S,)).reshape(pb.nb, pb.S))
 
 def _one_pass(pb:AttentionProblem, rows:int, bias=None):
     "The kernels' module where a block with `rows` query rows per KV head takes the one pass (`attend`): no masks, or masks that `_key_bias` turned into `bias`; K and V that `compiled_kernels(..., one_pass=True)` takes; at most `SKINNY_ROWS` rows (`ONE_PASS_FLOAT32_ROWS` for float32 K and V); else None."
@@ -444,14 +445,14 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
         if one_pass: tiles, scaled = _seen_apart(tiles), qs * pb.scale   # (the one pass takes the rows scaled, once per block)
         for j0, j1, c0, c1 in tiles:
             sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
-            if one_pass and c1 <= c0:                              # every row sees every key: scores, softmax and values in one pass (appendix 18)
+            if one_pass and c1 <= c0:                              # every row sees every key: scores, softmax and values in one pass (appendix 18); a blind row's output is 0 already
                 pv, mt, lt = one_pass.attend(scaled, pb.K[:, j0:j1], pb.V[:, j0:j1], pb.cap, _view(xp, obuf if o is None else pvbuf, rows), None if bias is None else bias[:, j0:j1])
                 normalised = True
             else:
                 s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
                 p, mt, lt, normalised = softmax(xp, s, sees, want_lse or len(tiles) > 1 or pb.sinks is not None)
                 pv = _values(xp, p, pb.tile(pb.V, j0, j1, p.shape[1]), _view(xp, obuf if o is None else pvbuf, rows))
-            if not sees: pv = xp.where(mt == -math.inf, 0.0, pv)  # a blind row adds nothing
+                if not sees: pv = xp.where(mt == -math.inf, 0.0, pv)  # a blind row adds nothing
             if not normalised:                                     # ÷ Σp: the tile's partial attention
                 if writable: pv /= xp.where(mt == -math.inf, 1.0, lt)
                 else: pv = pv / xp.where(mt == -math.inf, 1.0, lt)   # autograd may record it: nothing it saves is overwritten
