@@ -400,7 +400,7 @@ def _seen_apart(tiles) -> tuple:
 ONE_PASS_FLOAT32_ROWS = 12   # float32 K and V take the one pass for at most this many query rows per KV head: with 16 it measured no faster than torch's products (2-core AMD EPYC), the kernel then bound by its arithmetic
 
 def _key_bias(pb:AttentionProblem):
-    "The masks as the one pass takes them, one number per key added to the scores of every query row of a KV head: a numpy `(n, S)` array in the accumulation dtype (a bool mask's hidden keys `−∞`, float masks added), where every mask is the same for all rows and queries of a KV head (the padding mask of batched decoding) and the one pass may run (a block of at most `SKINNY_ROWS` rows per KV head, the compiled kernels); else None. numpy builds it, on the arrays' memory, for the kernels read numpy: no torch operation runs just before them, which would leave torch's OpenMP workers spinning beside the kernels' threads."
+    "The masks as the one pass takes them, one number per key added to the scores of every query row of a KV head: a numpy `(n, S)` array in the accumulation dtype (a bool mask's hidden keys `−∞`, float masks added), where every mask is the same for all rows and queries of a KV head (the padding mask of batched decoding) and the one pass may run (a block of at most `SKINNY_ROWS` rows per KV head, the compiled kernels); else None. Built with numpy on the masks' memory, since the kernels read numpy arrays: a torch operation just before the kernels would leave torch's OpenMP workers spinning beside their threads."
     xp, at = pb.xp, len(pb.lead)
     kernels = compiled_kernels(xp, pb.K, pb.acc, True)
     if not pb.masks or not any(pb.nr * (i1 - i0) <= SKINNY_ROWS for i0, i1, _ in pb.plan) or not kernels: return None
