@@ -405,11 +405,10 @@ def _key_bias(pb:AttentionProblem):
     kernels = compiled_kernels(xp, pb.K, pb.acc, True)
     if not pb.masks or not any(pb.nr * (i1 - i0) <= SKINNY_ROWS for i0, i1, _ in pb.plan) or not kernels: return None
     if any(d != 1 for m in pb.masks for d in m.shape[at:-1]): return None      # a mask that differs between rows or queries
-    acc, bias = np.float64 if pb.acc == xp.float64 else np.float32, 0
-    for m in pb.masks:
-        m = kernels._numpy(m if m.dtype == xp.bool else xp.astype(m, pb.acc, copy=False)).reshape(m.shape[:at] + m.shape[-1:])
-        bias = bias + (np.where(m, 0.0, -math.inf) if m.dtype == np.bool_ else m).astype(acc, copy=False)
-    return np.ascontiguousarray(np.broadcast_to(bias, pb.lead + (pb.S,)).reshape(pb.nb, pb.S))
+    axes = pb.score_axes[:at] + pb.score_axes[-1]                              # the KV heads' axes and the keys'
+    masks = [kernels._numpy(m if m.dtype == xp.bool else xp.astype(m, pb.acc, copy=False)).reshape(m.shape[:at] + m.shape[-1:]) for m in pb.masks]
+    zeros = np.zeros(pb.lead + (pb.S,), np.float64 if pb.acc == xp.float64 else np.float32)
+    return apply_masks(np, zeros, axes, masks, [axes] * len(masks), in_place=True).reshape(pb.nb, pb.S)   # the masks' rule, on zeros
 
 def _one_pass(pb:AttentionProblem, rows:int, bias=None):
     "The kernels' module where a block with `rows` query rows per KV head takes the one pass (`attend`): no masks, or masks that `_key_bias` turned into `bias`; K and V that `compiled_kernels(..., one_pass=True)` takes; at most `SKINNY_ROWS` rows (`ONE_PASS_FLOAT32_ROWS` for float32 K and V); else None."
