@@ -16,8 +16,9 @@ try:
 except ImportError as e: raise ImportError(f"gqa_nb.numba_kernels needs numba (pip install numba); without it the fused op uses torch's products ({e})") from e
 
 # %% auto #0
-__all__ = ['FASTMATH', 'BLOCK_KEYS', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS', 'widen', 'scores_kernel', 'values_kernel',
-           'exp_nonpos', 'attend_kernel', 'threads', 'splits', 'run_items', 'scores', 'values', 'attend']
+__all__ = ['FASTMATH', 'BLOCK_KEYS', 'PREFETCH_KEYS', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS', 'widen', 'scores_kernel',
+           'values_kernel', 'exp_nonpos', 'attend_kernel', 'threads', 'splits', 'run_items', 'scores', 'values',
+           'attend']
 
 # %% ../nbs/18_numba.ipynb #n18c0006
 @intrinsic
@@ -95,7 +96,36 @@ def _exp_nonpos(x):
     return expf
 
 # %% ../nbs/18_numba.ipynb #n18c0011
-BLOCK_KEYS = 256   # keys per block of `attend_kernel`: their scores for up to 16 rows (16 KiB in float32) stay in L1
+BLOCK_KEYS = 256     # keys per block of `attend_kernel`: their scores for up to 16 rows (16 KiB in float32) stay in L1
+PREFETCH_KEYS = 16   # how many keys ahead `attend_kernel` asks for the K and V rows it will read
+
+@intrinsic
+def _prefetch(typingctx, a, i):
+    "Ask the processor to bring the cache line of `a[i]` into its L2 cache (LLVM's `prefetch` hint, locality 2: x86's `prefetcht1`). A hint only: no result, and no fault for any address."
+    def codegen(context, builder, signature, args):
+        at = builder.gep(context.make_array(signature.args[0])(context, builder, args[0]).data, [args[1]])
+        byte = ir.IntType(8).as_pointer()
+        hint = builder.module.declare_intrinsic("llvm.prefetch", [byte], ir.FunctionType(ir.VoidType(), [byte] + [ir.IntType(32)] * 3))
+        builder.call(hint, [builder.bitcast(at, byte)] + [ir.Constant(ir.IntType(32), x) for x in (0, 2, 1)])  # read, locality 2, data
+        return context.get_dummy_value()
+    return types.none(a, i), codegen
+
+@numba.njit(nogil=True, inline="always")
+def _prefetch_rows(a, at, step, rows, width):
+    "Prefetch `rows` rows of `width` elements of the flat `a`, the first at `at`, one every `step` elements."
+    for i in range(rows):
+        for x in range(0, width, 64 // a.itemsize): _prefetch(a, at + i * step + x)
+
+@numba.njit(nogil=True, inline="always")
+def _four_seen(bias, h, j):
+    "Whether keys `j:j+4` of head `h` are all visible: no bias, or none of theirs `−∞`."
+    return bias.size == 0 or (bias[h, j] != -np.inf and bias[h, j + 1] != -np.inf and bias[h, j + 2] != -np.inf and bias[h, j + 3] != -np.inf)
+
+@numba.njit(nogil=True, fastmath=FASTMATH, inline="always")
+def _score(acc, cap, add):
+    "A dot product as a score: softcapped where `cap > 0`, plus the key's bias."
+    if cap > 0: acc = cap * np.tanh(acc / cap)
+    return acc + add
 
 @numba.njit(nogil=True, fastmath=FASTMATH, cache=True)
 def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, bias, S, split, cap, o_parts, m_parts, l_parts, w0, w1):
@@ -104,7 +134,6 @@ def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, bias, S, split, cap, o_parts, m_p
     F = o_parts.shape[3]
     step = -(-S // split)
     s = np.empty((r, BLOCK_KEYS), dtype=o_parts.dtype)       # a block's scores, then its probabilities
-    top = np.empty(r, dtype=o_parts.dtype)                   # each row's max within the block
     biased = bias.size > 0
     zero = o_parts.dtype.type(0)
     for w in range(w0, w1):
@@ -114,26 +143,37 @@ def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, bias, S, split, cap, o_parts, m_p
         end = min(S, (c + 1) * step)
         for b0 in range(c * step, end, BLOCK_KEYS):
             nk = min(BLOCK_KEYS, end - b0)
-            top[:] = -np.inf
             seen = 0
-            for j in range(nk):                              # scores: each key row read once
-                add = bias[h, b0 + j] if biased else zero
-                if add == -np.inf:                           # a hidden key (a padding mask): not read, weight 0
-                    for g in range(r): s[g, j] = -np.inf
+            for j0 in range(0, nk, 4):                       # scores: four keys at a time, each row read once
+                if j0 + 4 <= nk and _four_seen(bias, h, b0 + j0):
+                    at = h * ks0 + (b0 + j0) * ks1
+                    if b0 + j0 + PREFETCH_KEYS + 4 <= end: _prefetch_rows(k, at + PREFETCH_KEYS * ks1, ks1, 4, E)
+                    k0, k1, k2, k3 = k[at:at + E], k[at + ks1:at + ks1 + E], k[at + 2 * ks1:at + 2 * ks1 + E], k[at + 3 * ks1:at + 3 * ks1 + E]
+                    a0, a1, a2, a3 = (bias[h, b0 + j0], bias[h, b0 + j0 + 1], bias[h, b0 + j0 + 2], bias[h, b0 + j0 + 3]) if biased else (zero, zero, zero, zero)
+                    seen += 4
+                    for g in range(r):
+                        d0 = d1 = d2 = d3 = zero
+                        for e in range(E):
+                            x = q[h, g, e]
+                            d0 += x * widen(k0[e]); d1 += x * widen(k1[e]); d2 += x * widen(k2[e]); d3 += x * widen(k3[e])
+                        s[g, j0], s[g, j0 + 1], s[g, j0 + 2], s[g, j0 + 3] = _score(d0, cap, a0), _score(d1, cap, a1), _score(d2, cap, a2), _score(d3, cap, a3)
                     continue
-                seen += 1
-                at = h * ks0 + (b0 + j) * ks1
-                row = k[at:at + E]
-                for g in range(r):
-                    acc = zero
-                    for e in range(E): acc += q[h, g, e] * widen(row[e])
-                    if cap > 0: acc = cap * np.tanh(acc / cap)
-                    acc += add
-                    s[g, j] = acc
-                    if acc > top[g]: top[g] = acc
+                for j in range(j0, min(j0 + 4, nk)):         # the block's last keys, and four with a hidden one among them: one at a time
+                    add = bias[h, b0 + j] if biased else zero
+                    if add == -np.inf:                       # a hidden key (a padding mask): not read, weight 0
+                        for g in range(r): s[g, j] = -np.inf
+                        continue
+                    seen += 1
+                    at = h * ks0 + (b0 + j) * ks1
+                    row = k[at:at + E]
+                    for g in range(r):
+                        acc = zero
+                        for e in range(E): acc += q[h, g, e] * widen(row[e])
+                        s[g, j] = _score(acc, cap, add)
             if seen == 0: continue                           # every key of the block hidden: nothing to gather
             for g in range(r):                               # the online softmax
-                new = max(m[g], top[g])
+                new = m[g]
+                for j in range(nk): new = max(new, s[g, j])
                 if m[g] != -np.inf:                          # rescale what came before to the new max
                     shrink = exp_nonpos(m[g] - new)
                     l[g] *= shrink
@@ -145,13 +185,22 @@ def attend_kernel(q, k, ks0, ks1, v, vs0, vs1, bias, S, split, cap, o_parts, m_p
                     s[g, j] = p
                     total += p
                 l[g] += total
-            for j in range(nk):                              # values: each value row read once
-                if biased and bias[h, b0 + j] == -np.inf: continue
-                at = h * vs0 + (b0 + j) * vs1
-                row = v[at:at + F]
-                for g in range(r):
-                    pg = s[g, j]
-                    for f in range(F): o[g, f] += pg * widen(row[f])
+            for j0 in range(0, nk, 4):                       # values: four rows at a time, each read once
+                if j0 + 4 <= nk and _four_seen(bias, h, b0 + j0):
+                    at = h * vs0 + (b0 + j0) * vs1
+                    if b0 + j0 + PREFETCH_KEYS + 4 <= end: _prefetch_rows(v, at + PREFETCH_KEYS * vs1, vs1, 4, F)
+                    v0, v1, v2, v3 = v[at:at + F], v[at + vs1:at + vs1 + F], v[at + 2 * vs1:at + 2 * vs1 + F], v[at + 3 * vs1:at + 3 * vs1 + F]
+                    for g in range(r):
+                        p0, p1, p2, p3 = s[g, j0], s[g, j0 + 1], s[g, j0 + 2], s[g, j0 + 3]
+                        for f in range(F): o[g, f] += p0 * widen(v0[f]) + p1 * widen(v1[f]) + p2 * widen(v2[f]) + p3 * widen(v3[f])
+                    continue
+                for j in range(j0, min(j0 + 4, nk)):
+                    if biased and bias[h, b0 + j] == -np.inf: continue
+                    at = h * vs0 + (b0 + j) * vs1
+                    row = v[at:at + F]
+                    for g in range(r):
+                        pg = s[g, j]
+                        for f in range(F): o[g, f] += pg * widen(row[f])
         for g in range(r):
             if l[g] != 0:                                    # (0: the row saw no key; its output stays 0)
                 for f in range(F): o[g, f] /= l[g]
