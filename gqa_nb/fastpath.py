@@ -16,10 +16,10 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
 
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'COMPILED_KERNELS', 'CPU_CAPABILITY', 'CPU_KIND', 'NUMPY_CHUNK_BYTES',
-           'ONE_PASS_FLOAT32_ROWS', 'FAR_LSE', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds',
-           'every_row_sees', 'attention_tiles', 'cpu_facts', 'key_chunks', 'out_of_place', 'compiled_kernels',
-           'AttentionProblem', 'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention',
-           'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
+           'FAR_LSE', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees',
+           'attention_tiles', 'cpu_facts', 'key_chunks', 'out_of_place', 'compiled_kernels', 'AttentionProblem',
+           'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention', 'fused_attention_lowering',
+           'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -397,8 +397,6 @@ def _seen_apart(tiles) -> tuple:
         else: out.append((j0, j1, c0, c1))
     return tuple(out)
 
-ONE_PASS_FLOAT32_ROWS = 12   # float32 K and V take the one pass for at most this many query rows per KV head: with 16 it measured no faster than torch's products (2-core AMD EPYC), the kernel then bound by its arithmetic
-
 def _key_bias(pb:AttentionProblem):
     "The masks as the one pass takes them, one number per key added to the scores of every query row of a KV head: a numpy `(n, S)` array in the accumulation dtype (a bool mask's hidden keys `−∞`, float masks added), where every mask is the same for all rows and queries of a KV head (the padding mask of batched decoding) and the one pass may run (a block of at most `SKINNY_ROWS` rows per KV head, the compiled kernels); else None. Built with numpy on the masks' memory, since the kernels read numpy arrays: a torch operation just before the kernels would leave torch's OpenMP workers spinning beside their threads."
     xp, at = pb.xp, len(pb.lead)
@@ -411,10 +409,9 @@ def _key_bias(pb:AttentionProblem):
     return apply_masks(np, zeros, axes, masks, [axes] * len(masks), in_place=True).reshape(pb.nb, pb.S)   # the masks' rule, on zeros
 
 def _one_pass(pb:AttentionProblem, rows:int, bias=None):
-    "The kernels' module where a block with `rows` query rows per KV head takes the one pass (`attend`): no masks, or masks that `_key_bias` turned into `bias`; K and V that `compiled_kernels(..., one_pass=True)` takes; at most `SKINNY_ROWS` rows (`ONE_PASS_FLOAT32_ROWS` for float32 K and V); else None."
+    "The kernels' module where a block with `rows` query rows per KV head takes the one pass (`attend`): no masks, or masks that `_key_bias` turned into `bias`; at most `SKINNY_ROWS` rows; K and V that `compiled_kernels(..., one_pass=True)` takes; else None."
     if (pb.masks and bias is None) or rows > SKINNY_ROWS: return None
-    kernels = compiled_kernels(pb.xp, pb.K, pb.acc, True) and compiled_kernels(pb.xp, pb.V, pb.acc, True)
-    return None if kernels and pb.K.dtype == pb.acc and rows > ONE_PASS_FLOAT32_ROWS else kernels
+    return compiled_kernels(pb.xp, pb.K, pb.acc, True) and compiled_kernels(pb.xp, pb.V, pb.acc, True)
 
 def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
     "Each query block's key tiles as partial attentions, merged as they come (by log-sum-exp, each LSE kept as its max and sum). Returns `out (n, r, L, F)` in the inputs' dtype (or `out_dtype`) and `lse (n, r, L)` in the accumulation dtype (all −∞ unless `want_lse`)."
