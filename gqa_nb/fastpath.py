@@ -284,6 +284,9 @@ class AttentionProblem:
         stored = self.nr * min(block, self.L) <= SKINNY_ROWS and compiled_kernels(xp, self.K, self.acc)   # few rows: the compiled kernels read K and V as stored
         if self.acc != self.dtype and not stored: self.key_tile = min(self.key_tile, max(1, TILE_BYTES // max(1, 4 * self.nb * max(self.E, self.F))))   # half types: each tile's float32 K and V copies too
         self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
+        visits = sum(j1 - j0 for *_, tiles in self.plan for j0, j1, *_ in tiles)   # keys read, summed over the blocks
+        self.widen_once = self.acc != self.dtype and 4 * self.nb * self.S * max(self.E, self.F) <= TILE_BYTES and visits > self.S
+        self.widened = {}                                  # the float32 copies of K and V that `tile` made once
         self.bounds = key_bounds(self.L, self.S, self.causal, self.window)
 
 # %% ../nbs/04_fastpath.ipynb #b2e0c400
@@ -311,10 +314,13 @@ def rows_of(self:AttentionProblem, x, i0, i1, buf=None):
 
 @patch
 def tile(self:AttentionProblem, x, j0, j1, rows:int=None):
-    "Keys `j0:j1` of K or V in the accumulation dtype: a tile-sized copy for half types, none otherwise. Given `rows` (the rows it is multiplied by), as stored where the compiled kernels take that product (bfloat16: no copy)."
-    x = x[:, j0:j1, :]
-    if rows is not None and rows <= SKINNY_ROWS and compiled_kernels(self.xp, x, self.acc): return x
-    return self.xp.astype(x, self.acc, copy=False)
+    "Keys `j0:j1` of K or V in the accumulation dtype: none copied for float32 and float64; for half types a tile-sized copy, or a slice of a float32 copy of the whole of K (or V) made on first use where `widen_once` says so: that copy is no bigger than one tile's (`TILE_BYTES`) and the blocks read more keys than there are, so each key is widened once rather than once per block that reads it. Given `rows` (the rows it is multiplied by), as stored where the compiled kernels take that product (bfloat16: no copy)."
+    if rows is not None and rows <= SKINNY_ROWS and compiled_kernels(self.xp, x, self.acc): return x[:, j0:j1, :]
+    if self.widen_once:
+        role = "K" if x is self.K else "V"
+        if role not in self.widened: self.widened[role] = self.xp.astype(x, self.acc)
+        x = self.widened[role]
+    return self.xp.astype(x[:, j0:j1, :], self.acc, copy=False)
 
 @patch
 def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1, buf=None):
