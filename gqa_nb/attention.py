@@ -14,7 +14,7 @@ from .graph import ALIGNMENTS, EinsumGraph
 from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
 from .graph import replace_nodes
-from .fastpath import fuse_attention, run_vjp, autocast_dtype
+from .fastpath import fuse_attention, run_vjp, autocast_dtype, constant_result
 from . import flex   # registers FlexAttention and SDPA as lowerings of the fused op (kernel="flex", "sdpa"; appendix 17)
 
 # %% auto #0
@@ -169,7 +169,7 @@ def _spec_of(options:dict) -> AttentionSpec:
             SPECS[key] = spec
     return spec
 
-@torch.compiler.assume_constant_result
+@constant_result   # torch.compiler.assume_constant_result, without importing dynamo (notebook 04)
 def _graph_number(**options) -> int:
     "The number in `GRAPHS` of the graph of `AttentionSpec(**options)`, built there unless it is there. Under `torch.compile` this runs once, at trace time."
     spec = _spec_of(options)

@@ -18,8 +18,8 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'COMPILED_KERNELS', 'CPU_CAPABILITY', 'CPU_KIND', 'NUMPY_CHUNK_BYTES',
            'FAR_LSE', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees',
            'attention_tiles', 'cpu_facts', 'key_chunks', 'out_of_place', 'compiled_kernels', 'AttentionProblem',
-           'flash_forward', 'flash_backward', 'autocast_dtype', 'blocked_attention', 'fused_attention_lowering',
-           'run_vjp', 'fuse_attention', 'merge_partials']
+           'flash_forward', 'flash_backward', 'constant_result', 'autocast_dtype', 'blocked_attention',
+           'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
 
 # %% ../nbs/04_fastpath.ipynb #73c3d23b
 def attention_spec_parts(spec:str, q_axis:str, k_axis:str, node:str="fused_attention"):
@@ -691,6 +691,11 @@ if torch is not None:
             FusedAttentionVJP: _with_jvp(FusedAttentionVJP, lambda ctx: lambda *arrays: _vjp(ctx.cx, ctx.node, ctx.mask_grads, *arrays))}
 
 # %% ../nbs/04_fastpath.ipynb #cop0cd
+def constant_result(fn):
+    "`fn` marked for `torch.compile` as `torch.compiler.assume_constant_result(fn)` marks it: dynamo calls it once, at trace time, and takes its result as a constant. That function imports `torch._dynamo` to set the mark (1.1 s on a 2-core AMD EPYC), which a process that never compiles would pay on its first call of the op; the mark is one attribute of `fn`, set here directly (a test below checks that it is the one torch sets)."
+    fn._dynamo_marked_constant = True
+    return fn
+
 def _node_text(node, axes:tuple) -> str:
     "The fused `node` and the axes of its inputs, as JSON: what the custom op rebuilds its `AttentionProblem` from."
     return json.dumps(dict(op=node.op, inputs=list(node.inputs), output=node.output, attrs=node.attrs, axes=dict(zip(node.inputs, axes))), sort_keys=True)
@@ -703,7 +708,7 @@ def _node_from_text(text:str) -> tuple:
     return Context(graph, namespace_of(torch.empty(0))), Node(d["op"], tuple(d["inputs"]), d["output"], d["attrs"])
 
 if torch is not None:
-    _node_text = torch.compiler.assume_constant_result(_node_text)
+    _node_text = constant_result(_node_text)
     if not hasattr(torch.ops.gqa_nb, "fused_attention"):        # (registered once per process, whichever copy of this code comes first)
         @torch.library.custom_op("gqa_nb::fused_attention", mutates_args=(),
                                  schema="(Tensor q, Tensor k, Tensor v, Tensor[] extra, str node, bool float32_out) -> (Tensor, Tensor)")

@@ -13,7 +13,7 @@ from .config import GQAConfig, check_int
 from .graph import EinsumGraph, GraphError
 from .builder import build_attention_graph
 from .executor import run_numpy, run_torch, KERNELS
-from .fastpath import fuse_attention, autocast_dtype
+from .fastpath import fuse_attention, autocast_dtype, constant_result
 from .attention import AttentionSpec, GraphShelf, _check_mask, _autocast
 
 # %% auto #0
@@ -130,7 +130,7 @@ def _as_key_padding(m, b:int, s:int, what:str="attention_mask"):
 
 LAYER_GRAPHS = GraphShelf()   # (config, strategy, part, attn_mask, key_padding) -> the graph `GQAttention.graph` returns; built once each
 
-@torch.compiler.assume_constant_result
+@constant_result   # torch.compiler.assume_constant_result, without importing dynamo (notebook 04)
 def _layer_graph_number(config:GQAConfig, strategy:str, part:str, attn_mask:bool, key_padding:bool) -> int:
     "The number in `LAYER_GRAPHS` of this variant's graph, built there unless it is there. Under `torch.compile` this runs once, at trace time (a graph built while tracing could not be kept)."
     return LAYER_GRAPHS.number((config, strategy, part, attn_mask, key_padding),
