@@ -16,7 +16,7 @@ from .executor import (implements, allowed, query_offset, align_to, apply_masks,
 
 # %% auto #0
 __all__ = ['TILE_BYTES', 'SKINNY_ROWS', 'SKINNY_KEY_CHUNK', 'COMPILED_KERNELS', 'CPU_CAPABILITY', 'CPU_KIND', 'NUMPY_CHUNK_BYTES',
-           'FAR_LSE', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees',
+           'FAR_LSE', 'FUSED_LOWERINGS', 'VJPS', 'attention_spec_parts', 'key_bounds', 'every_row_sees', 'block_keys',
            'attention_tiles', 'cpu_facts', 'key_chunks', 'out_of_place', 'compiled_kernels', 'AttentionProblem',
            'flash_forward', 'flash_backward', 'constant_result', 'autocast_dtype', 'blocked_attention',
            'fused_attention_lowering', 'run_vjp', 'fuse_attention', 'merge_partials']
@@ -97,6 +97,11 @@ def every_row_sees(lo, hi, i0:int, i1:int, j0:int, j1:int) -> bool:
     "Does every query `i0:i1` see a key of `j0:j1`, by `key_bounds`' `lo, hi`? `lo` and `hi` never decrease, so the rows that do form a run: the first and last rows tell."
     return all(max(lo(i), j0) < min(hi(i), j1) for i in (i0, i1 - 1))
 
+def block_keys(lo, hi, i0:int, i1:int) -> tuple:
+    "`(k0, k1, v0, v1)` for the queries `i0:i1`, by `key_bounds`' `lo, hi`: the keys some query of the block sees, `k0:k1`, and the keys all of them see, `v0:v1` (none where `v1 <= v0`)."
+    k0, k1 = lo(i0), max(lo(i0), hi(i1 - 1))
+    return k0, k1, max(k0, lo(i1 - 1)), min(k1, hi(i0))
+
 def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64, key_tile:int=1024) -> tuple:
     "The fused op's plan: `((i0, i1, ((j0, j1, c0, c1), ...)), ...)`: per block of queries `i0:i1`, the key tiles `j0:j1` it visits, of which only columns `c0:c1` need the mask rule."
     key = (L, S, causal, window, block, key_tile) if not compiling() else None    # (planned afresh while `torch.compile` traces)
@@ -105,8 +110,7 @@ def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64
     plan = []
     for i0 in range(0, L, block):
         i1 = min(L, i0 + block)
-        k0, k1 = lo(i0), max(lo(i0), hi(i1 - 1))          # every key some query of the block sees
-        v0, v1 = max(k0, lo(i1 - 1)), min(k1, hi(i0))      # the keys all of them see
+        k0, k1, v0, v1 = block_keys(lo, hi, i0, i1)
         edges = ((k0, v0), (v1, k1)) if v1 > v0 else ((k0, k1),)
         n, tiles = -(-(k1 - k0) // key_tile), []
         for t in range(n):
@@ -394,13 +398,13 @@ def _with_sink(pb:AttentionProblem, n:int, m, l):
     m, l, w, _ = _merge_weights(xp, m, l, sink, 1.0)
     return m, l, w
 
-def _seen_apart(tiles) -> tuple:
-    "The tiles, each whose cut columns `c0:c1` lie at one end split in two: the keys every row sees (no cut columns) and the cut ones. For the one pass, which takes only keys that every row sees (a few new queries under a causal rule: all but their last keys)."
+def _seen_apart(tiles, v0:int, v1:int) -> tuple:
+    "The tiles cut at `v0` and `v1`, where the keys that every row of the block sees begin and end (`block_keys`): pieces inside `v0:v1` take no mask rule, pieces outside it take it on all their columns. For the one pass, which takes only keys that every row sees: a few new queries under a causal rule see all but their last keys whole, under a sliding window too all but its first ones. Where no key is seen by every row (`v1 <= v0`), the tiles as they are."
+    if v1 <= v0: return tuple(tiles)
     out = []
-    for j0, j1, c0, c1 in tiles:
-        if c0 > j0 and c1 == j1: out += [(j0, c0, j0, j0), (c0, j1, c0, c1)]
-        elif c0 == j0 and j0 < c1 < j1: out += [(j0, c1, c0, c1), (c1, j1, c1, c1)]
-        else: out.append((j0, j1, c0, c1))
+    for j0, j1, _, _ in tiles:
+        a, b = min(max(v0, j0), j1), min(max(v1, j0), j1)
+        out += [(x, y) + ((x, y) if cut else (x, x)) for x, y, cut in ((j0, a, True), (a, b, False), (b, j1, True)) if y > x]
     return tuple(out)
 
 def _key_bias(pb:AttentionProblem):
@@ -444,7 +448,7 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
         n, qs, o, m, l = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None, None
         rows = (pb.nb, pb.nr * n, pb.F)
         one_pass = _one_pass(pb, qs.shape[1], bias)
-        if one_pass: tiles, scaled = _seen_apart(tiles), qs * pb.scale   # (the one pass takes the rows scaled, once per block)
+        if one_pass: tiles, scaled = _seen_apart(tiles, *block_keys(*pb.bounds, i0, i1)[2:]), qs * pb.scale   # (the one pass takes the rows scaled, once per block)
         for j0, j1, c0, c1 in tiles:
             sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
             if one_pass and c1 <= c0:                              # every row sees every key: scores, softmax and values in one pass (appendix 18); a blind row's output is 0 already
