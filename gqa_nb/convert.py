@@ -92,23 +92,31 @@ def _not_convertible(m) -> str:
 class ConversionError(TypeError):
     "A module `mha_to_gqa` or `convert_model` cannot convert: not an attention layer it knows, or one holding state it would leave out of step with the pooled KV heads."
 
+def _query_heads(m) -> int:
+    "The query heads of HF attention module `m`: the heads of its attention output, `o_proj` inputs / `head_dim` (its `q_proj` may hold more than the queries)."
+    return m.o_proj.in_features // m.head_dim
+
 def _hf_unsupported(m) -> list[str]:
-    "What conversion would leave out of step in HF attention module `m`: a query projection that is not heads·head_dim, K and V projections of different sizes, tensors beside the projections that may be per KV head."
-    hd, q, k = m.head_dim, m.q_proj.out_features, m.k_proj.out_features
+    "What conversion would leave out of step in HF attention module `m`: an attention output that is not heads·head_dim, a query projection of a layout it does not know, K and V projections of different sizes, tensors beside the projections that may be per KV head."
+    hd, q, k, o = m.head_dim, m.q_proj.out_features, m.k_proj.out_features, m.o_proj.in_features
     v = k if m.v_proj is None else m.v_proj.out_features       # no v_proj: the values are the keys' projection
     nh = _config_value(m.config, "num_attention_heads")
     bad = [f"config.{a} is set per layer (layers differ), where conversion sets one value for the model"
            for a in ("num_attention_heads", "num_key_value_heads") if _config_value(m.config, a) is _PER_LAYER]
-    if isinstance(nh, int) and q != nh * hd:
-        bad.append(f"q_proj has {q} outputs, not num_attention_heads·head_dim = {nh}·{hd} = {nh * hd}: conversion counts query heads "
-                   "as q_proj outputs / head_dim and does not know this projection's layout (a gate per query head beside its "
-                   "query, as in Qwen3-Next, or a fused projection)")
+    if o % hd or (isinstance(nh, int) and o != nh * hd):
+        bad.append(f"o_proj has {o} inputs, not num_attention_heads·head_dim = {nh}·{hd}: conversion counts query heads as o_proj "
+                   "inputs / head_dim")
+    elif q not in (o, 2 * o):
+        bad.append(f"q_proj has {q} outputs, neither one query of head_dim={hd} per head ({o}) nor a query and a gate per head "
+                   f"({2 * o}, as in Qwen3-Next): conversion does not know this projection's layout (a fused projection?)")
     if k % hd or v != k: bad.append(f"k_proj and v_proj have {k} and {v} outputs, not one multiple of head_dim={hd}")
     for name, t in [*m.named_parameters(), *m.named_buffers()]:
         top, shape = name.split(".")[0], tuple(t.shape)
         if top in ("q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "query_layernorm"): continue   # query side: conversion keeps it
         if top in ("k_norm", "key_layernorm") and shape == (hd,): continue         # one key norm shared by every head, pooled ones too
-        if name == "sinks" and shape == (q // hd,): continue                       # one sink logit per query head
+        if name == "sinks" and shape == (o // hd,): continue                       # one sink logit per query head
+        if top == "attn_sub_norm" and shape == (o,): continue                      # a norm of the attention output before o_proj (BitNet)
+        if top == "gate_proj" and shape[:1] == (o,): continue                      # a gate on the attention output, per query head (AFMoE)
         if name.endswith("inv_freq"): continue                                      # rotary frequencies: a function of head_dim only
         bad.append(f"{name} of shape {shape}, which may hold state per KV head")
     return bad
@@ -120,8 +128,9 @@ def _heads(m, what:str="layer") -> tuple[int, int, int]:
         if bad := _hf_unsupported(m):
             raise ConversionError(f"{what} {type(m).__name__} cannot be converted: {'; '.join(bad)}. Conversion pools the "
                                   "K/V projection heads only; beside q/k/v/o_proj it keeps query-side norms, a key norm of shape "
-                                  "(head_dim,) shared by every head, one sink per query head and rotary frequencies")
-        return m.q_proj.out_features // m.head_dim, m.k_proj.out_features // m.head_dim, m.head_dim
+                                  "(head_dim,) shared by every head, one sink per query head, a norm or gate of the attention "
+                                  "output (attn_sub_norm, gate_proj) and rotary frequencies")
+        return _query_heads(m), m.k_proj.out_features // m.head_dim, m.head_dim
     hint = ("; it contains attention layers, so use convert_model(model, n_kv_heads)"
             if isinstance(m, nn.Module) and any(_is_hf_attention(s) or isinstance(s, GQAttention) for s in m.modules()) else "")
     raise ConversionError(f"mha_to_gqa converts a gqa_nb GQAttention or a HuggingFace attention module with separate "
@@ -148,7 +157,7 @@ def _convert_gqattention(layer:GQAttention, n_kv_heads:int, method:str) -> GQAtt
 
 def _convert_hf_(m, n_kv_heads:int, method:str):
     "Convert HF attention module `m` in place (its config too)."
-    n_heads = m.q_proj.out_features // m.head_dim
+    n_heads = _query_heads(m)
     m.k_proj = _pool_linear(m.k_proj, n_kv_heads, m.head_dim, method)
     if m.v_proj is not None: m.v_proj = _pool_linear(m.v_proj, n_kv_heads, m.head_dim, method)   # None: values are the keys
     m.num_key_value_groups = n_heads // n_kv_heads
