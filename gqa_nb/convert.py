@@ -155,14 +155,25 @@ def _convert_gqattention(layer:GQAttention, n_kv_heads:int, method:str) -> GQAtt
     new.v_proj = _pool_linear(layer.v_proj, n_kv_heads, layer.config.head_dim, method)
     return new.train(layer.training)
 
-def _convert_hf_(m, n_kv_heads:int, method:str):
-    "Convert HF attention module `m` in place (its config too)."
+def _unlike_own_class(m) -> str:
+    "How `m`'s parameters differ in shape from those its own class builds from `m.config` (built on the meta device: no memory); '' where they agree, or where the class is not built from `(config, layer_idx)`."
+    try:
+        with torch.device("meta"): fresh = type(m)(m.config, getattr(m, "layer_idx", 0))
+    except Exception: return ""
+    built, have = ({n: tuple(p.shape) for n, p in x.named_parameters()} for x in (fresh, m))
+    return "; ".join(f"{n} of shape {built.get(n)} where conversion made {have.get(n)}" for n in sorted(set(built) | set(have)) if built.get(n) != have.get(n))
+
+def _convert_hf_(m, n_kv_heads:int, method:str, what:str="layer"):
+    "Convert HF attention module `m` in place (its config too); `ConversionError` where its class would not build the result from the new config, so that a checkpoint of it would not load."
     n_heads = _query_heads(m)
     m.k_proj = _pool_linear(m.k_proj, n_kv_heads, m.head_dim, method)
     if m.v_proj is not None: m.v_proj = _pool_linear(m.v_proj, n_kv_heads, m.head_dim, method)   # None: values are the keys
     m.num_key_value_groups = n_heads // n_kv_heads
     if hasattr(m, "num_key_value_heads"): m.num_key_value_heads = n_kv_heads   # older transformers keep it on the module
     m.config.num_key_value_heads = n_kv_heads
+    if unlike := _unlike_own_class(m):
+        raise ConversionError(f"{what} {type(m).__name__} cannot be converted: from the converted config its class builds {unlike}. "
+                              "It does not size its K/V projections by config.num_key_value_heads, so a converted checkpoint would not load")
     return m
 
 def mha_to_gqa(layer,               # a `GQAttention`, or a HF LlamaAttention / MistralAttention / Qwen2Attention (Llama layout)
@@ -200,7 +211,7 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
             parent, _, child = n.rpartition(".")
             if id(m) not in done: done[id(m)] = _convert_gqattention(m, n_kv_heads, method)
             setattr(new.get_submodule(parent), child, done[id(m)])
-        elif _is_hf_attention(m) and id(m) not in done: done[id(m)] = _convert_hf_(m, n_kv_heads, method)   # in place
+        elif _is_hf_attention(m) and id(m) not in done: done[id(m)] = _convert_hf_(m, n_kv_heads, method, f"layer {n!r}")   # in place, in the copy
         elif _reads_shared_kv(m):                 # reads the pooled K/V of an earlier layer: its group size follows
             m.num_key_value_groups = (m.q_proj.out_features // m.head_dim) // n_kv_heads
             if hasattr(m, "num_key_value_heads"): m.num_key_value_heads = n_kv_heads
