@@ -11,7 +11,7 @@ from .config import GQAConfig, check_int
 from .layer import GQAttention
 
 # %% auto #0
-__all__ = ['METHODS', 'pool_kv_heads', 'ConversionError', 'mha_to_gqa', 'convert_model']
+__all__ = ['METHODS', 'OUTPUT_PROJECTIONS', 'pool_kv_heads', 'ConversionError', 'mha_to_gqa', 'convert_model']
 
 # %% ../nbs/10_convert.ipynb #075668ae
 METHODS = ("mean", "first")
@@ -65,9 +65,15 @@ def _values_are_keys(m) -> bool:
     return (isinstance(getattr(m, "k_proj", None), nn.Linear) and hasattr(m, "v_proj") and m.v_proj is None
             and _config_value(getattr(m, "config", None), "attention_k_eq_v") is True)
 
+OUTPUT_PROJECTIONS = ("o_proj", "dense", "out_proj")   # the attention output's projection: Llama's layout, Phi's, LFM2's
+
+def _output_projection(m):
+    "`m`'s projection of the attention output, the first Linear named in `OUTPUT_PROJECTIONS`; None without one."
+    return next((x for x in (getattr(m, n, None) for n in OUTPUT_PROJECTIONS) if isinstance(x, nn.Linear)), None)
+
 def _is_hf_attention(m) -> bool:
-    "A HuggingFace attention module with the Llama layout: separate q/k/v/o_proj Linears (or no v_proj where the values are the keys' projection), `head_dim`, `num_key_value_groups`, a config."
-    return (all(isinstance(getattr(m, p, None), nn.Linear) for p in ("q_proj", "k_proj", "o_proj"))
+    "A HuggingFace attention module with the Llama layout: separate q/k/v Linears (or no v_proj where the values are the keys' projection), an output projection (`o_proj`, or Phi's `dense`, LFM2's `out_proj`), `head_dim`, `num_key_value_groups`, a config."
+    return (all(isinstance(getattr(m, p, None), nn.Linear) for p in ("q_proj", "k_proj")) and _output_projection(m) is not None
             and (isinstance(getattr(m, "v_proj", None), nn.Linear) or _values_are_keys(m))
             and _config_value(getattr(m, "config", None), "num_key_value_heads") is not None and hasattr(m, "num_key_value_groups")
             and isinstance(getattr(m, "head_dim", None), int))
@@ -81,24 +87,25 @@ def _not_convertible(m) -> str:
     "Why `m`, a module with `num_key_value_groups`, is neither an attention layer conversion handles nor one reading another layer's K/V."
     has = lambda p: isinstance(getattr(m, p, None), nn.Linear)
     if not has("k_proj"):
-        fused = [n for n, c in m.named_children() if isinstance(c, nn.Linear) and n not in ("q_proj", "o_proj")]
+        fused = [n for n, c in m.named_children() if isinstance(c, nn.Linear) and n not in ("q_proj", *OUTPUT_PROJECTIONS)]
         return f"it has no k_proj Linear (its Linears beside q_proj/o_proj: {fused or 'none'}) and does not read another layer's K/V"
     if not has("v_proj"):
         return (f"its k_proj is a Linear but its v_proj is {type(getattr(m, 'v_proj', None)).__name__}, and its config does not "
                 "say the values are the keys' projection (attention_k_eq_v)")
-    missing = [p for p in ("q_proj", "o_proj") if not has(p)] + ([] if isinstance(getattr(m, "head_dim", None), int) else ["head_dim"])
+    missing = ([] if has("q_proj") else ["q_proj"]) + ([] if _output_projection(m) else ["o_proj (or dense, out_proj)"])
+    missing += [] if isinstance(getattr(m, "head_dim", None), int) else ["head_dim"]
     return f"it has k_proj and v_proj but no {' / '.join(missing) or 'config.num_key_value_heads'}"
 
 class ConversionError(TypeError):
     "A module `mha_to_gqa` or `convert_model` cannot convert: not an attention layer it knows, or one holding state it would leave out of step with the pooled KV heads."
 
 def _query_heads(m) -> int:
-    "The query heads of HF attention module `m`: the heads of its attention output, `o_proj` inputs / `head_dim` (its `q_proj` may hold more than the queries)."
-    return m.o_proj.in_features // m.head_dim
+    "The query heads of HF attention module `m`: the heads of its attention output, output projection inputs / `head_dim` (its `q_proj` may hold more than the queries)."
+    return _output_projection(m).in_features // m.head_dim
 
 def _hf_unsupported(m) -> list[str]:
     "What conversion would leave out of step in HF attention module `m`: an attention output that is not heads·head_dim, a query projection of a layout it does not know, K and V projections of different sizes, tensors beside the projections that may be per KV head."
-    hd, q, k, o = m.head_dim, m.q_proj.out_features, m.k_proj.out_features, m.o_proj.in_features
+    hd, q, k, o = m.head_dim, m.q_proj.out_features, m.k_proj.out_features, _output_projection(m).in_features
     v = k if m.v_proj is None else m.v_proj.out_features       # no v_proj: the values are the keys' projection
     nh = _config_value(m.config, "num_attention_heads")
     bad = [f"config.{a} is set per layer (layers differ), where conversion sets one value for the model"
@@ -112,8 +119,8 @@ def _hf_unsupported(m) -> list[str]:
     if k % hd or v != k: bad.append(f"k_proj and v_proj have {k} and {v} outputs, not one multiple of head_dim={hd}")
     for name, t in [*m.named_parameters(), *m.named_buffers()]:
         top, shape = name.split(".")[0], tuple(t.shape)
-        if top in ("q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "query_layernorm"): continue   # query side: conversion keeps it
-        if top in ("k_norm", "key_layernorm") and shape == (hd,): continue         # one key norm shared by every head, pooled ones too
+        if top in ("q_proj", "k_proj", "v_proj", *OUTPUT_PROJECTIONS, "q_norm", "q_layernorm", "query_layernorm"): continue   # query side: kept
+        if top in ("k_norm", "k_layernorm", "key_layernorm") and shape == (hd,): continue   # one key norm shared by every head, pooled ones too
         if name == "sinks" and shape == (o // hd,): continue                       # one sink logit per query head
         if top == "attn_sub_norm" and shape == (o,): continue                      # a norm of the attention output before o_proj (BitNet)
         if top == "gate_proj" and shape[:1] == (o,): continue                      # a gate on the attention output, per query head (AFMoE)
