@@ -111,8 +111,8 @@ def _hf_unsupported(m) -> list[str]:
     bad = [f"config.{a} is set per layer (layers differ), where conversion sets one value for the model"
            for a in ("num_attention_heads", "num_key_value_heads") if _config_value(m.config, a) is _PER_LAYER]
     if o % hd or (isinstance(nh, int) and o != nh * hd):
-        bad.append(f"o_proj has {o} inputs, not num_attention_heads·head_dim = {nh}·{hd}: conversion counts query heads as o_proj "
-                   "inputs / head_dim")
+        bad.append(f"the output projection has {o} inputs, not num_attention_heads·head_dim = {nh}·{hd}: conversion counts query "
+                   "heads as its inputs / head_dim")
     elif q not in (o, 2 * o):
         bad.append(f"q_proj has {q} outputs, neither one query of head_dim={hd} per head ({o}) nor a query and a gate per head "
                    f"({2 * o}, as in Qwen3-Next): conversion does not know this projection's layout (a fused projection?)")
