@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_convert.ipynb #511496a6
 from __future__ import annotations
-import copy
+import copy, warnings
 import torch
 from torch import nn
 from .config import GQAConfig, check_int
@@ -81,7 +81,7 @@ def _is_hf_attention(m) -> bool:
 def _reads_shared_kv(m) -> bool:
     "An attention module with no K/V projections of its own that reads the K/V of an earlier layer (`is_kv_shared_layer`: Gemma 3n and Gemma 4 KV sharing)."
     return (getattr(m, "is_kv_shared_layer", False) is True and getattr(m, "k_proj", None) is None and getattr(m, "v_proj", None) is None
-            and isinstance(getattr(m, "q_proj", None), nn.Linear) and isinstance(getattr(m, "head_dim", None), int))
+            and _output_projection(m) is not None and isinstance(getattr(m, "head_dim", None), int))
 
 def _not_convertible(m) -> str:
     "Why `m`, a module with `num_key_value_groups`, is neither an attention layer conversion handles nor one reading another layer's K/V."
@@ -162,11 +162,14 @@ def _convert_gqattention(layer:GQAttention, n_kv_heads:int, method:str) -> GQAtt
     new.v_proj = _pool_linear(layer.v_proj, n_kv_heads, layer.config.head_dim, method)
     return new.train(layer.training)
 
-def _unlike_own_class(m) -> str:
-    "How `m`'s parameters differ in shape from those its own class builds from `m.config` (built on the meta device: no memory); '' where they agree, or where the class is not built from `(config, layer_idx)`."
+def _unlike_own_class(m, what:str="layer") -> str:
+    "How `m`'s parameters differ in shape from those its own class builds from `(m.config, m.layer_idx)` (built on the meta device: no memory); '' where they agree. Where the class does not build so, a warning says the check did not run, and ''."
     try:
         with torch.device("meta"): fresh = type(m)(m.config, getattr(m, "layer_idx", 0))
-    except Exception: return ""
+    except Exception as e:
+        warnings.warn(f"{what} {type(m).__name__}: conversion could not build its class from the converted config and layer_idx "
+                      f"({type(e).__name__}: {e}), so it did not check that a checkpoint of the converted layer loads", stacklevel=4)
+        return ""
     built, have = ({n: tuple(p.shape) for n, p in x.named_parameters()} for x in (fresh, m))
     return "; ".join(f"{n} of shape {built.get(n)} where conversion made {have.get(n)}" for n in sorted(set(built) | set(have)) if built.get(n) != have.get(n))
 
@@ -178,7 +181,7 @@ def _convert_hf_(m, n_kv_heads:int, method:str, what:str="layer"):
     m.num_key_value_groups = n_heads // n_kv_heads
     if hasattr(m, "num_key_value_heads"): m.num_key_value_heads = n_kv_heads   # older transformers keep it on the module
     m.config.num_key_value_heads = n_kv_heads
-    if unlike := _unlike_own_class(m):
+    if unlike := _unlike_own_class(m, what):
         raise ConversionError(f"{what} {type(m).__name__} cannot be converted: from the converted config its class builds {unlike}. "
                               "It does not size its K/V projections by config.num_key_value_heads, so a converted checkpoint would not load")
     return m
@@ -220,7 +223,7 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
             setattr(new.get_submodule(parent), child, done[id(m)])
         elif _is_hf_attention(m) and id(m) not in done: done[id(m)] = _convert_hf_(m, n_kv_heads, method, f"layer {n!r}")   # in place, in the copy
         elif _reads_shared_kv(m):                 # reads the pooled K/V of an earlier layer: its group size follows
-            m.num_key_value_groups = (m.q_proj.out_features // m.head_dim) // n_kv_heads
+            m.num_key_value_groups = _query_heads(m) // n_kv_heads
             if hasattr(m, "num_key_value_heads"): m.num_key_value_heads = n_kv_heads
     if hasattr(getattr(new, "config", None), "num_key_value_heads"): new.config.num_key_value_heads = n_kv_heads
     return new
