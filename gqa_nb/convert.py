@@ -11,7 +11,7 @@ from .config import GQAConfig, check_int
 from .layer import GQAttention
 
 # %% auto #0
-__all__ = ['METHODS', 'OUTPUT_PROJECTIONS', 'pool_kv_heads', 'ConversionError', 'mha_to_gqa', 'convert_model']
+__all__ = ['METHODS', 'OUTPUT_PROJECTIONS', 'KEY_NORMS', 'pool_kv_heads', 'ConversionError', 'mha_to_gqa', 'convert_model']
 
 # %% ../nbs/10_convert.ipynb #075668ae
 METHODS = ("mean", "first")
@@ -66,6 +66,7 @@ def _values_are_keys(m) -> bool:
             and _config_value(getattr(m, "config", None), "attention_k_eq_v") is True)
 
 OUTPUT_PROJECTIONS = ("o_proj", "dense", "out_proj")   # the attention output's projection: Llama's layout, Phi's, LFM2's
+KEY_NORMS = ("k_norm", "k_layernorm", "key_layernorm")  # a norm of the keys, by the names transformers' models give it
 
 def _output_projection(m):
     "`m`'s projection of the attention output, the first Linear named in `OUTPUT_PROJECTIONS`; None without one."
@@ -104,7 +105,7 @@ def _query_heads(m) -> int:
     return _output_projection(m).in_features // m.head_dim
 
 def _hf_unsupported(m) -> list[str]:
-    "What conversion would leave out of step in HF attention module `m`: an attention output that is not heads·head_dim, a query projection of a layout it does not know, K and V projections of different sizes, tensors beside the projections that may be per KV head."
+    "What conversion would leave out of step in HF attention module `m`: an attention output that is not heads·head_dim, a query projection of a layout it does not know, K and V projections of different sizes, tensors beside the projections that may be per KV head (other than a key norm's)."
     hd, q, k, o = m.head_dim, m.q_proj.out_features, m.k_proj.out_features, _output_projection(m).in_features
     v = k if m.v_proj is None else m.v_proj.out_features       # no v_proj: the values are the keys' projection
     nh = _config_value(m.config, "num_attention_heads")
@@ -120,7 +121,7 @@ def _hf_unsupported(m) -> list[str]:
     for name, t in [*m.named_parameters(), *m.named_buffers()]:
         top, shape = name.split(".")[0], tuple(t.shape)
         if top in ("q_proj", "k_proj", "v_proj", *OUTPUT_PROJECTIONS, "q_norm", "q_layernorm", "query_layernorm"): continue   # query side: kept
-        if top in ("k_norm", "k_layernorm", "key_layernorm") and shape == (hd,): continue   # one key norm shared by every head, pooled ones too
+        if top in KEY_NORMS and shape in ((hd,), (k,), (k // hd, hd)): continue   # a key norm shared by every head, or one per KV head: pooled with them
         if name == "sinks" and shape == (o // hd,): continue                       # one sink logit per query head
         if top == "attn_sub_norm" and shape == (o,): continue                      # a norm of the attention output before o_proj (BitNet)
         if top == "gate_proj" and shape[:1] == (o,): continue                      # a gate on the attention output, per query head (AFMoE)
@@ -134,9 +135,9 @@ def _heads(m, what:str="layer") -> tuple[int, int, int]:
     if _is_hf_attention(m):
         if bad := _hf_unsupported(m):
             raise ConversionError(f"{what} {type(m).__name__} cannot be converted: {'; '.join(bad)}. Conversion pools the "
-                                  "K/V projection heads only; beside q/k/v/o_proj it keeps query-side norms, a key norm of shape "
-                                  "(head_dim,) shared by every head, one sink per query head, a norm or gate of the attention "
-                                  "output (attn_sub_norm, gate_proj) and rotary frequencies")
+                                  "K/V projection heads and a key norm's weights per KV head; beside q/k/v/o_proj it keeps "
+                                  "query-side norms, a key norm shared by every head, one sink per query head, a norm or gate of "
+                                  "the attention output (attn_sub_norm, gate_proj) and rotary frequencies")
         return _query_heads(m), m.k_proj.out_features // m.head_dim, m.head_dim
     hint = ("; it contains attention layers, so use convert_model(model, n_kv_heads)"
             if isinstance(m, nn.Module) and any(_is_hf_attention(s) or isinstance(s, GQAttention) for s in m.modules()) else "")
@@ -173,10 +174,23 @@ def _unlike_own_class(m, what:str="layer") -> str:
     built, have = ({n: tuple(p.shape) for n, p in x.named_parameters()} for x in (fresh, m))
     return "; ".join(f"{n} of shape {built.get(n)} where conversion made {have.get(n)}" for n in sorted(set(built) | set(have)) if built.get(n) != have.get(n))
 
+def _pool_key_norm_(norm:nn.Module, k:int, n_kv_heads:int, head_dim:int, method:str):
+    "Pool in place the tensors of key norm `norm` that hold one part per KV head — `(k,)` over all `k = n_kv·head_dim` key features (OLMo 2) or `(n_kv, head_dim)` (Cohere) — as the K heads are pooled; one of shape `(head_dim,)` serves every head and stays."
+    for mod in norm.modules():
+        for name, t in [*mod.named_parameters(recurse=False), *mod.named_buffers(recurse=False)]:
+            shape = tuple(t.shape)
+            if shape not in ((k,), (k // head_dim, head_dim)) or shape == (head_dim,): continue
+            pooled = pool_kv_heads(t.detach().reshape(k), n_kv_heads, head_dim, method).reshape(-1, *shape[1:])
+            if isinstance(t, nn.Parameter): setattr(mod, name, nn.Parameter(pooled, requires_grad=t.requires_grad))
+            else: mod.register_buffer(name, pooled, persistent=name not in mod._non_persistent_buffers_set)
+            if tuple(getattr(mod, "normalized_shape", ())) == shape: mod.normalized_shape = tuple(pooled.shape)   # nn.LayerNorm, nn.RMSNorm
+
 def _convert_hf_(m, n_kv_heads:int, method:str, what:str="layer"):
     "Convert HF attention module `m` in place (its config too); `ConversionError` where its class would not build the result from the new config, so that a checkpoint of it would not load."
-    n_heads = _query_heads(m)
+    n_heads, k = _query_heads(m), m.k_proj.out_features
     m.k_proj = _pool_linear(m.k_proj, n_kv_heads, m.head_dim, method)
+    for norm in (getattr(m, n, None) for n in KEY_NORMS):
+        if isinstance(norm, nn.Module): _pool_key_norm_(norm, k, n_kv_heads, m.head_dim, method)
     if m.v_proj is not None: m.v_proj = _pool_linear(m.v_proj, n_kv_heads, m.head_dim, method)   # None: values are the keys
     m.num_key_value_groups = n_heads // n_kv_heads
     if hasattr(m, "num_key_value_heads"): m.num_key_value_heads = n_kv_heads   # older transformers keep it on the module
