@@ -72,10 +72,15 @@ def _output_projection(m):
     "`m`'s projection of the attention output, the first Linear named in `OUTPUT_PROJECTIONS`; None without one."
     return next((x for x in (getattr(m, n, None) for n in OUTPUT_PROJECTIONS) if isinstance(x, nn.Linear)), None)
 
+def _fused_qkv(m) -> bool:
+    "An attention module whose queries, keys and values come from one Linear `qkv_proj`, in that order, and that has no `k_proj` (Phi-3, Phi-4-multimodal)."
+    return isinstance(getattr(m, "qkv_proj", None), nn.Linear) and getattr(m, "k_proj", None) is None
+
 def _is_hf_attention(m) -> bool:
-    "A HuggingFace attention module with the Llama layout: separate q/k/v Linears (or no v_proj where the values are the keys' projection), an output projection (`o_proj`, or Phi's `dense`, LFM2's `out_proj`), `head_dim`, `num_key_value_groups`, a config."
-    return (all(isinstance(getattr(m, p, None), nn.Linear) for p in ("q_proj", "k_proj")) and _output_projection(m) is not None
-            and (isinstance(getattr(m, "v_proj", None), nn.Linear) or _values_are_keys(m))
+    "A HuggingFace attention module with the Llama layout: separate q/k/v Linears (or no v_proj where the values are the keys' projection, or one `qkv_proj` for the three), an output projection (`o_proj`, or Phi's `dense`, LFM2's `out_proj`), `head_dim`, `num_key_value_groups`, a config."
+    return ((_fused_qkv(m) or (all(isinstance(getattr(m, p, None), nn.Linear) for p in ("q_proj", "k_proj"))
+                               and (isinstance(getattr(m, "v_proj", None), nn.Linear) or _values_are_keys(m))))
+            and _output_projection(m) is not None
             and _config_value(getattr(m, "config", None), "num_key_value_heads") is not None and hasattr(m, "num_key_value_groups")
             and isinstance(getattr(m, "head_dim", None), int))
 
@@ -87,6 +92,9 @@ def _reads_shared_kv(m) -> bool:
 def _not_convertible(m) -> str:
     "Why `m`, a module with `num_key_value_groups`, is neither an attention layer conversion handles nor one reading another layer's K/V."
     has = lambda p: isinstance(getattr(m, p, None), nn.Linear)
+    no_dim = [] if isinstance(getattr(m, "head_dim", None), int) else ["head_dim"]
+    if has("qkv_proj") and not has("k_proj"):
+        return f"it has a qkv_proj but no {' / '.join(([] if _output_projection(m) else ['o_proj (or dense, out_proj)']) + no_dim) or 'config.num_key_value_heads'}"
     if not has("k_proj"):
         fused = [n for n, c in m.named_children() if isinstance(c, nn.Linear) and n not in ("q_proj", *OUTPUT_PROJECTIONS)]
         return f"it has no k_proj Linear (its Linears beside q_proj/o_proj: {fused or 'none'}) and does not read another layer's K/V"
@@ -94,7 +102,7 @@ def _not_convertible(m) -> str:
         return (f"its k_proj is a Linear but its v_proj is {type(getattr(m, 'v_proj', None)).__name__}, and its config does not "
                 "say the values are the keys' projection (attention_k_eq_v)")
     missing = ([] if has("q_proj") else ["q_proj"]) + ([] if _output_projection(m) else ["o_proj (or dense, out_proj)"])
-    missing += [] if isinstance(getattr(m, "head_dim", None), int) else ["head_dim"]
+    missing += no_dim
     return f"it has k_proj and v_proj but no {' / '.join(missing) or 'config.num_key_value_heads'}"
 
 class ConversionError(TypeError):
@@ -104,10 +112,17 @@ def _query_heads(m) -> int:
     "The query heads of HF attention module `m`: the heads of its attention output, output projection inputs / `head_dim` (its `q_proj` may hold more than the queries)."
     return _output_projection(m).in_features // m.head_dim
 
+def _projection_widths(m) -> tuple[int, int, int]:
+    "The outputs of HF attention module `m`'s query, key and value projections; for one `qkv_proj`, the queries are the attention output's width and K and V share the rest."
+    if _fused_qkv(m):
+        q, kv = _output_projection(m).in_features, m.qkv_proj.out_features - _output_projection(m).in_features
+        return q, kv // 2, kv - kv // 2
+    k = m.k_proj.out_features
+    return m.q_proj.out_features, k, k if m.v_proj is None else m.v_proj.out_features   # no v_proj: the values are the keys' projection
+
 def _hf_unsupported(m) -> list[str]:
     "What conversion would leave out of step in HF attention module `m`: an attention output that is not heads·head_dim, a query projection of a layout it does not know, K and V projections of different sizes, tensors beside the projections that may be per KV head (other than a key norm's)."
-    hd, q, k, o = m.head_dim, m.q_proj.out_features, m.k_proj.out_features, _output_projection(m).in_features
-    v = k if m.v_proj is None else m.v_proj.out_features       # no v_proj: the values are the keys' projection
+    hd, o, (q, k, v) = m.head_dim, _output_projection(m).in_features, _projection_widths(m)
     nh = _config_value(m.config, "num_attention_heads")
     bad = [f"config.{a} is set per layer (layers differ), where conversion sets one value for the model"
            for a in ("num_attention_heads", "num_key_value_heads") if _config_value(m.config, a) is _PER_LAYER]
@@ -117,10 +132,13 @@ def _hf_unsupported(m) -> list[str]:
     elif q not in (o, 2 * o):
         bad.append(f"q_proj has {q} outputs, neither one query of head_dim={hd} per head ({o}) nor a query and a gate per head "
                    f"({2 * o}, as in Qwen3-Next): conversion does not know this projection's layout (a fused projection?)")
-    if k % hd or v != k: bad.append(f"k_proj and v_proj have {k} and {v} outputs, not one multiple of head_dim={hd}")
+    if (k % hd or v != k) and _fused_qkv(m):
+        bad.append(f"qkv_proj has {m.qkv_proj.out_features} outputs: after the {o} of the queries, {k + v} do not split into keys "
+                   f"and values of one multiple of head_dim={hd} each")
+    elif k % hd or v != k: bad.append(f"k_proj and v_proj have {k} and {v} outputs, not one multiple of head_dim={hd}")
     for name, t in [*m.named_parameters(), *m.named_buffers()]:
         top, shape = name.split(".")[0], tuple(t.shape)
-        if top in ("q_proj", "k_proj", "v_proj", *OUTPUT_PROJECTIONS, "q_norm", "q_layernorm", "query_layernorm"): continue   # query side: kept
+        if top in ("q_proj", "k_proj", "v_proj", "qkv_proj", *OUTPUT_PROJECTIONS, "q_norm", "q_layernorm", "query_layernorm"): continue   # query side: kept
         if top in KEY_NORMS and shape in ((hd,), (k,), (k // hd, hd)): continue   # a key norm shared by every head, or one per KV head: pooled with them
         if name == "sinks" and shape == (o // hd,): continue                       # one sink logit per query head
         if top == "attn_sub_norm" and shape == (o,): continue                      # a norm of the attention output before o_proj (BitNet)
@@ -138,22 +156,25 @@ def _heads(m, what:str="layer") -> tuple[int, int, int]:
                                   "K/V projection heads and a key norm's weights per KV head; beside q/k/v/o_proj it keeps "
                                   "query-side norms, a key norm shared by every head, one sink per query head, a norm or gate of "
                                   "the attention output (attn_sub_norm, gate_proj) and rotary frequencies")
-        return _query_heads(m), m.k_proj.out_features // m.head_dim, m.head_dim
+        return _query_heads(m), _projection_widths(m)[1] // m.head_dim, m.head_dim
     hint = ("; it contains attention layers, so use convert_model(model, n_kv_heads)"
             if isinstance(m, nn.Module) and any(_is_hf_attention(s) or isinstance(s, GQAttention) for s in m.modules()) else "")
     raise ConversionError(f"mha_to_gqa converts a gqa_nb GQAttention or a HuggingFace attention module with separate "
-                          f"q_proj/k_proj/v_proj/o_proj (LlamaAttention, MistralAttention, Qwen2Attention, ...), "
+                          f"q_proj/k_proj/v_proj/o_proj (LlamaAttention, MistralAttention, Qwen2Attention, ...) or one "
+                          f"qkv_proj (Phi3Attention), "
                           f"got {type(m).__module__}.{type(m).__name__}{hint}")
 
 # %% ../nbs/10_convert.ipynb #f6b68352
-def _pool_linear(lin:nn.Linear, n_kv_heads:int, head_dim:int, method:str) -> nn.Linear:
-    "A new Linear whose output heads are `lin`'s pooled (weight and bias), same dtype, device and requires_grad."
-    w = lin.weight
-    new = nn.Linear(lin.in_features, n_kv_heads * head_dim, bias=lin.bias is not None, device=w.device, dtype=w.dtype)
+def _pool_linear(lin:nn.Linear, n_kv_heads:int, head_dim:int, method:str, queries:int=0) -> nn.Linear:
+    "A new Linear whose output heads are `lin`'s pooled (weight and bias), same dtype, device and requires_grad; with `queries`, `lin` is a fused `qkv_proj`: its first `queries` outputs are kept, and the keys and values, the two halves of the rest, are pooled each."
+    def pool(t):
+        return torch.cat([t[:queries], *(pool_kv_heads(x, n_kv_heads, head_dim, method) for x in (t[queries:].chunk(2) if queries else (t,)))])
+    w = pool(lin.weight.detach())
+    new = nn.Linear(lin.in_features, w.shape[0], bias=lin.bias is not None, device=w.device, dtype=w.dtype)
     with torch.no_grad():
-        new.weight.copy_(pool_kv_heads(w.detach(), n_kv_heads, head_dim, method))
-        if lin.bias is not None: new.bias.copy_(pool_kv_heads(lin.bias.detach(), n_kv_heads, head_dim, method))
-    return new.requires_grad_(w.requires_grad)
+        new.weight.copy_(w)
+        if lin.bias is not None: new.bias.copy_(pool(lin.bias.detach()))
+    return new.requires_grad_(lin.weight.requires_grad)
 
 def _convert_gqattention(layer:GQAttention, n_kv_heads:int, method:str) -> GQAttention:
     w = layer.q_proj.weight
@@ -187,11 +208,12 @@ def _pool_key_norm_(norm:nn.Module, k:int, n_kv_heads:int, head_dim:int, method:
 
 def _convert_hf_(m, n_kv_heads:int, method:str, what:str="layer"):
     "Convert HF attention module `m` in place (its config too); `ConversionError` where its class would not build the result from the new config, so that a checkpoint of it would not load."
-    n_heads, k = _query_heads(m), m.k_proj.out_features
-    m.k_proj = _pool_linear(m.k_proj, n_kv_heads, m.head_dim, method)
+    n_heads, (q, k, _) = _query_heads(m), _projection_widths(m)
+    if _fused_qkv(m): m.qkv_proj = _pool_linear(m.qkv_proj, n_kv_heads, m.head_dim, method, queries=q)
+    else: m.k_proj = _pool_linear(m.k_proj, n_kv_heads, m.head_dim, method)
     for norm in (getattr(m, n, None) for n in KEY_NORMS):
         if isinstance(norm, nn.Module): _pool_key_norm_(norm, k, n_kv_heads, m.head_dim, method)
-    if m.v_proj is not None: m.v_proj = _pool_linear(m.v_proj, n_kv_heads, m.head_dim, method)   # None: values are the keys
+    if getattr(m, "v_proj", None) is not None: m.v_proj = _pool_linear(m.v_proj, n_kv_heads, m.head_dim, method)   # None: values are the keys
     m.num_key_value_groups = n_heads // n_kv_heads
     if hasattr(m, "num_key_value_heads"): m.num_key_value_heads = n_kv_heads   # older transformers keep it on the module
     m.config.num_key_value_heads = n_kv_heads
@@ -222,9 +244,10 @@ def convert_model(model:nn.Module,   # a HF model (Llama, Mistral, Qwen2, ...) o
         if hasattr(m, "num_key_value_groups") and not (_is_hf_attention(m) or _reads_shared_kv(m)):
             raise ConversionError(f"layer {n!r} {type(m).__name__} cannot be converted: {_not_convertible(m)}. Conversion pools "
                                   "separate q_proj/k_proj/v_proj/o_proj Linears (v_proj may be absent where attention_k_eq_v "
-                                  "makes the values the keys), and relabels layers that read another layer's K/V")
+                                  "makes the values the keys) or one qkv_proj (queries, keys, values in that order), and "
+                                  "relabels layers that read another layer's K/V")
     if not found: raise ConversionError(f"convert_model found no attention layer to convert in {type(model).__name__} "
-                                        "(expected GQAttention or HF attention modules with q_proj/k_proj/v_proj/o_proj)")
+                                        "(expected GQAttention or HF attention modules with q_proj/k_proj/v_proj/o_proj or qkv_proj/o_proj)")
     for n in found:
         h, kv, _ = _heads(model.get_submodule(n), f"layer {n!r}")
         n_kv_heads = _check_target(h, kv, n_kv_heads, method, f"layer {n!r}")
