@@ -4,14 +4,15 @@
 
 # %% ../nbs/10_convert.ipynb #511496a6
 from __future__ import annotations
-import copy, warnings
+import copy, inspect, warnings
 import torch
 from torch import nn
 from .config import GQAConfig, check_int
 from .layer import GQAttention
 
 # %% auto #0
-__all__ = ['METHODS', 'OUTPUT_PROJECTIONS', 'KEY_NORMS', 'pool_kv_heads', 'ConversionError', 'mha_to_gqa', 'convert_model']
+__all__ = ['METHODS', 'OUTPUT_PROJECTIONS', 'KEY_NORMS', 'OUTPUT_GATES', 'pool_kv_heads', 'ConversionError', 'mha_to_gqa',
+           'convert_model']
 
 # %% ../nbs/10_convert.ipynb #075668ae
 METHODS = ("mean", "first")
@@ -67,6 +68,7 @@ def _values_are_keys(m) -> bool:
 
 OUTPUT_PROJECTIONS = ("o_proj", "dense", "out_proj")   # the attention output's projection: Llama's layout, Phi's, LFM2's
 KEY_NORMS = ("k_norm", "k_layernorm", "key_layernorm")  # a norm of the keys, by the names transformers' models give it
+OUTPUT_GATES = ("gate_proj", "g_proj", "gate_bias")     # a gate on the attention output, per feature or per query head: AFMoE's, Laguna's, Beam's
 
 def _output_projection(m):
     "`m`'s projection of the attention output, the first Linear named in `OUTPUT_PROJECTIONS`; None without one."
@@ -142,7 +144,7 @@ def _hf_unsupported(m) -> list[str]:
         if top in KEY_NORMS and shape in ((hd,), (k,), (k // hd, hd)): continue   # a key norm shared by every head, or one per KV head: pooled with them
         if name == "sinks" and shape == (o // hd,): continue                       # one sink logit per query head
         if top == "attn_sub_norm" and shape == (o,): continue                      # a norm of the attention output before o_proj (BitNet)
-        if top == "gate_proj" and shape[:1] == (o,): continue                      # a gate on the attention output, per query head (AFMoE)
+        if top in OUTPUT_GATES and shape[:1] in ((o,), (o // hd,)): continue      # a gate on the attention output, per feature or query head
         if name.endswith("inv_freq"): continue                                      # rotary frequencies: a function of head_dim only
         bad.append(f"{name} of shape {shape}, which may hold state per KV head")
     return bad
@@ -155,7 +157,7 @@ def _heads(m, what:str="layer") -> tuple[int, int, int]:
             raise ConversionError(f"{what} {type(m).__name__} cannot be converted: {'; '.join(bad)}. Conversion pools the "
                                   "K/V projection heads and a key norm's weights per KV head; beside q/k/v/o_proj it keeps "
                                   "query-side norms, a key norm shared by every head, one sink per query head, a norm or gate of "
-                                  "the attention output (attn_sub_norm, gate_proj) and rotary frequencies")
+                                  "the attention output (attn_sub_norm, gate_proj, g_proj, gate_bias) and rotary frequencies")
         return _query_heads(m), _projection_widths(m)[1] // m.head_dim, m.head_dim
     hint = ("; it contains attention layers, so use convert_model(model, n_kv_heads)"
             if isinstance(m, nn.Module) and any(_is_hf_attention(s) or isinstance(s, GQAttention) for s in m.modules()) else "")
@@ -185,9 +187,10 @@ def _convert_gqattention(layer:GQAttention, n_kv_heads:int, method:str) -> GQAtt
     return new.train(layer.training)
 
 def _unlike_own_class(m, what:str="layer") -> str:
-    "How `m`'s parameters differ in shape from those its own class builds from `(m.config, m.layer_idx)` (built on the meta device: no memory); '' where they agree. Where the class does not build so, a warning says the check did not run, and ''."
+    "How `m`'s parameters differ in shape from those its own class builds from `(m.config, m.layer_idx)` and any further argument its constructor requires that `m` holds as an attribute of that name (Laguna's `num_heads`), built on the meta device (no memory); '' where they agree. Where the class does not build so, a warning says the check did not run, and ''."
     try:
-        with torch.device("meta"): fresh = type(m)(m.config, getattr(m, "layer_idx", 0))
+        more = [p.name for p in list(inspect.signature(type(m)).parameters.values())[2:] if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        with torch.device("meta"): fresh = type(m)(m.config, getattr(m, "layer_idx", 0), **{n: getattr(m, n) for n in more if hasattr(m, n)})
     except Exception as e:
         warnings.warn(f"{what} {type(m).__name__}: conversion could not build its class from the converted config and layer_idx "
                       f"({type(e).__name__}: {e}), so it did not check that a checkpoint of the converted layer loads", stacklevel=4)
