@@ -448,11 +448,11 @@ def flash_forward(pb:AttentionProblem, want_lse:bool=True, out_dtype=None):
         n, qs, o, m, l = i1 - i0, pb.rows_of(pb.Q, i0, i1, qbuf), None, None, None
         rows = (pb.nb, pb.nr * n, pb.F)
         one_pass = _one_pass(pb, qs.shape[1], bias)
-        if one_pass: tiles, scaled = _seen_apart(tiles, *block_keys(*pb.bounds, i0, i1)[2:]), qs * pb.scale   # (the one pass takes the rows scaled, once per block)
+        if one_pass: tiles = _seen_apart(tiles, *block_keys(*pb.bounds, i0, i1)[2:])
         for j0, j1, c0, c1 in tiles:
             sees = not pb.masks and every_row_sees(*pb.bounds, i0, i1, j0, j1)
             if one_pass and c1 <= c0:                              # every row sees every key: scores, softmax and values in one pass (appendix 18); a blind row's output is 0 already
-                pv, mt, lt = one_pass.attend(scaled, pb.K[:, j0:j1], pb.V[:, j0:j1], pb.cap, _view(xp, obuf if o is None else pvbuf, rows), None if bias is None else bias[:, j0:j1])
+                pv, mt, lt = one_pass.attend(qs, pb.K[:, j0:j1], pb.V[:, j0:j1], pb.cap, _view(xp, obuf if o is None else pvbuf, rows), None if bias is None else bias[:, j0:j1], pb.scale)
                 normalised = True
             else:
                 s, _ = pb.logits(qs, i0, i1, j0, j1, c0, c1, buf=sbuf)
