@@ -122,6 +122,10 @@ def _projection_widths(m) -> tuple[int, int, int]:
     k = m.k_proj.out_features
     return m.q_proj.out_features, k, k if m.v_proj is None else m.v_proj.out_features   # no v_proj: the values are the keys' projection
 
+def _per_kv_head(shape:tuple, k:int, head_dim:int) -> bool:
+    "Whether a key norm's tensor of `shape` holds a part per KV head: `(k,)` over all `k = n_kv·head_dim` key features (OLMo 2) or `(n_kv, head_dim)` (Cohere); `(head_dim,)` serves every head (also where `k == head_dim`)."
+    return shape in ((k,), (k // head_dim, head_dim)) and shape != (head_dim,)
+
 def _hf_unsupported(m) -> list[str]:
     "What conversion would leave out of step in HF attention module `m`: an attention output that is not heads·head_dim, a query projection of a layout it does not know, K and V projections of different sizes, tensors beside the projections that may be per KV head (other than a key norm's)."
     hd, o, (q, k, v) = m.head_dim, _output_projection(m).in_features, _projection_widths(m)
@@ -141,7 +145,7 @@ def _hf_unsupported(m) -> list[str]:
     for name, t in [*m.named_parameters(), *m.named_buffers()]:
         top, shape = name.split(".")[0], tuple(t.shape)
         if top in ("q_proj", "k_proj", "v_proj", "qkv_proj", *OUTPUT_PROJECTIONS, "q_norm", "q_layernorm", "query_layernorm"): continue   # query side: kept
-        if top in KEY_NORMS and shape in ((hd,), (k,), (k // hd, hd)): continue   # a key norm shared by every head, or one per KV head: pooled with them
+        if top in KEY_NORMS and (shape == (hd,) or _per_kv_head(shape, k, hd)): continue   # a key norm shared by every head, or one per KV head: pooled with them
         if name == "sinks" and shape == (o // hd,): continue                       # one sink logit per query head
         if top == "attn_sub_norm" and shape == (o,): continue                      # a norm of the attention output before o_proj (BitNet)
         if top in OUTPUT_GATES and shape[:1] in ((o,), (o // hd,)): continue      # a gate on the attention output, per feature or query head
@@ -199,11 +203,11 @@ def _unlike_own_class(m, what:str="layer") -> str:
     return "; ".join(f"{n} of shape {built.get(n)} where conversion made {have.get(n)}" for n in sorted(set(built) | set(have)) if built.get(n) != have.get(n))
 
 def _pool_key_norm_(norm:nn.Module, k:int, n_kv_heads:int, head_dim:int, method:str):
-    "Pool in place the tensors of key norm `norm` that hold one part per KV head — `(k,)` over all `k = n_kv·head_dim` key features (OLMo 2) or `(n_kv, head_dim)` (Cohere) — as the K heads are pooled; one of shape `(head_dim,)` serves every head and stays."
+    "Pool in place the tensors of key norm `norm` that hold one part per KV head (`_per_kv_head`) as the K heads are pooled; one of shape `(head_dim,)` serves every head and stays."
     for mod in norm.modules():
         for name, t in [*mod.named_parameters(recurse=False), *mod.named_buffers(recurse=False)]:
             shape = tuple(t.shape)
-            if shape not in ((k,), (k // head_dim, head_dim)) or shape == (head_dim,): continue
+            if not _per_kv_head(shape, k, head_dim): continue
             pooled = pool_kv_heads(t.detach().reshape(k), n_kv_heads, head_dim, method).reshape(-1, *shape[1:])
             if isinstance(t, nn.Parameter): setattr(mod, name, nn.Parameter(pooled, requires_grad=t.requires_grad))
             else: mod.register_buffer(name, pooled, persistent=name not in mod._non_persistent_buffers_set)
