@@ -38,13 +38,8 @@ def _widen(x):
     return lambda x: x
 
 # %% ../nbs/18_numba.ipynb #n18c0041
-class _BFloat(ir.types._BaseFloatType):
-    "LLVM's `bfloat` type, which llvmlite's IR builder does not name."
-    null, intrinsic_name = "0.0", "bf16"
-    def __str__(self): return "bfloat"
-_BFloat._create_instance()
 _I32 = ir.IntType(32)
-_I32X16, _F32X16, _BF16X32, _I16X32 = ir.VectorType(_I32, 16), ir.VectorType(ir.FloatType(), 16), ir.VectorType(_BFloat(), 32), ir.VectorType(ir.IntType(16), 32)
+_I32X16, _F32X16, _I16X32 = ir.VectorType(_I32, 16), ir.VectorType(ir.FloatType(), 16), ir.VectorType(ir.IntType(16), 32)
 
 def _llvm_features() -> str:
     "The CPU features LLVM compiles the kernels for, as numba picks them: `NUMBA_CPU_FEATURES` where set, else this CPU's."
@@ -54,9 +49,9 @@ def _llvm_features() -> str:
 BF16_DOTS = "+avx512bf16" in _llvm_features().split(",")   # multiply bfloat16 K and V by AVX512-BF16's dot products (`vdpbf16ps`): this CPU has them
 
 def _dot_pairs(builder, acc, a, b):
-    "`acc[i] + a[2i]·b[2i] + a[2i+1]·b[2i+1]` for 16 float32 `acc` and 32 bfloat16 `a`, `b` (given as 32 int16 or 16 int32): `vdpbf16ps`."
-    fn = builder.module.declare_intrinsic("llvm.x86.avx512bf16.dpbf16ps.512", fnty=ir.FunctionType(_F32X16, [_F32X16, _BF16X32, _BF16X32]))
-    return builder.call(fn, [acc, builder.bitcast(a, _BF16X32), builder.bitcast(b, _BF16X32)])
+    "`acc[i] + a[2i]·b[2i] + a[2i+1]·b[2i+1]` for 16 float32 `acc` and 32 bfloat16 `a`, `b` (their bits, as 32 int16 or 16 int32): `vdpbf16ps`. (The intrinsic as LLVM before 17 declared it, on 32-bit pairs; later LLVMs, which type it on `bfloat` vectors, upgrade that form as they read it.)"
+    fn = builder.module.declare_intrinsic("llvm.x86.avx512bf16.dpbf16ps.512", fnty=ir.FunctionType(_F32X16, [_F32X16, _I32X16, _I32X16]))
+    return builder.call(fn, [acc, builder.bitcast(a, _I32X16), builder.bitcast(b, _I32X16)])
 
 def _pick(builder, a, b, lanes):
     "The lanes `lanes` of `a` and `b` side by side (`b`'s numbered after `a`'s)."
