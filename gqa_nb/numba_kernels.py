@@ -270,7 +270,6 @@ def attend_kernel(q, qb, scale, k, ks0, ks1, v, vs0, vs1, bias, S, split, cap, o
                 if j0 + 4 <= nk and _four_seen(bias, h, b0 + j0):
                     at = h * ks0 + (b0 + j0) * ks1
                     if b0 + j0 + k_ahead + 4 <= end: _prefetch_rows(k, at + k_ahead * ks1, ks1, 4, E)
-                    k0, k1, k2, k3 = k[at:at + E], k[at + ks1:at + ks1 + E], k[at + 2 * ks1:at + 2 * ks1 + E], k[at + 3 * ks1:at + 3 * ks1 + E]
                     a0, a1, a2, a3 = (bias[h, b0 + j0], bias[h, b0 + j0 + 1], bias[h, b0 + j0 + 2], bias[h, b0 + j0 + 3]) if biased else (zero, zero, zero, zero)
                     seen += 4
                     if qb is not None:                       # bfloat16 dot products, 32 numbers an instruction
@@ -278,6 +277,7 @@ def attend_kernel(q, qb, scale, k, ks0, ks1, v, vs0, vs1, bias, S, split, cap, o
                             d0, d1, d2, d3 = _four_dots_bf16(qb, (h * r + g) * E, k, at, ks1)
                             s[g, j0], s[g, j0 + 1], s[g, j0 + 2], s[g, j0 + 3] = _score(d0 * scale, cap, a0), _score(d1 * scale, cap, a1), _score(d2 * scale, cap, a2), _score(d3 * scale, cap, a3)
                         continue
+                    k0, k1, k2, k3 = k[at:at + E], k[at + ks1:at + ks1 + E], k[at + 2 * ks1:at + 2 * ks1 + E], k[at + 3 * ks1:at + 3 * ks1 + E]
                     for g in range(r):
                         d0 = d1 = d2 = d3 = zero
                         for e in range(E):
