@@ -408,7 +408,7 @@ def _seen_apart(tiles, v0:int, v1:int) -> tuple:
     return tuple(out)
 
 def _key_bias(pb:AttentionProblem):
-    "The masks as the one pass takes them, one number per key added to the scores of every query row of a KV head: a numpy `(n, S)` array in the accumulation dtype (a bool mask's hidden keys `−∞`, float masks added), where every mask is the same for all rows and queries of a KV head (the padding mask of batched decoding) and the one pass may run (a block of at most `SKINNY_ROWS` rows per KV head, the compiled kernels); else None. Built with numpy on the masks' memory, since the kernels read numpy arrays: a torch operation just before the kernels would leave torch's OpenMP workers spinning beside their threads."
+    "The masks as the one pass takes them, one number per key added to the scores of every query row of a KV head: a numpy `(n, S)` array in the accumulation dtype (a bool mask's hidden keys `−∞`, float masks added), where every mask is the same for all rows and queries of a KV head (the padding mask of batched decoding) and the one pass may run (a block of at most `SKINNY_ROWS` rows per KV head, the compiled kernels); else None. Built with numpy on the masks' memory, since the kernels read numpy arrays."
     xp, at = pb.xp, len(pb.lead)
     kernels = compiled_kernels(xp, pb.K, pb.acc, True)
     if not pb.masks or not any(pb.nr * (i1 - i0) <= SKINNY_ROWS for i0, i1, _ in pb.plan) or not kernels: return None

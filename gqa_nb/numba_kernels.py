@@ -4,7 +4,7 @@
 
 # %% ../nbs/18_numba.ipynb #n18c0002
 from __future__ import annotations
-import math, os, threading
+import ctypes, math, os, threading
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
@@ -17,9 +17,9 @@ try:
 except ImportError as e: raise ImportError(f"gqa_nb.numba_kernels needs numba (pip install numba); without it the fused op uses torch's products ({e})") from e
 
 # %% auto #0
-__all__ = ['BF16_DOTS', 'bf16_bits', 'FASTMATH', 'BLOCK_KEYS', 'PREFETCH_BYTES', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS', 'widen',
-           'scores_kernel', 'values_kernel', 'exp_nonpos', 'attend_kernel', 'threads', 'splits', 'run_items', 'scores',
-           'values', 'attend']
+__all__ = ['BF16_DOTS', 'bf16_bits', 'FASTMATH', 'BLOCK_KEYS', 'PREFETCH_BYTES', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS', 'OPENMP',
+           'widen', 'scores_kernel', 'values_kernel', 'exp_nonpos', 'attend_kernel', 'threads', 'splits', 'run_items',
+           'scores', 'values', 'attend']
 
 # %% ../nbs/18_numba.ipynb #n18c0006
 @intrinsic
@@ -340,13 +340,34 @@ PIECES_PER_THREAD = 8  # the work items go out in this many pieces per thread
 MIN_CHUNK_KEYS = 512   # a KV head's keys split into chunks of at least this many, when there are fewer heads than 4 per thread
 _POOL = {}             # pid -> (threads, ThreadPoolExecutor)
 _POOL_LOCK = threading.Lock()
+_TASK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)   # what an OpenMP parallel region runs on each of its threads: `void fn(void *data)`
+
+def _openmp_runtime():
+    "The OpenMP runtime that torch's CPU operations run on, where this process loaded it from torch's own folder and it has GNU OpenMP's entry point `GOMP_parallel` (libgomp in torch's Linux wheels; LLVM's libomp has it too); else None (torch built without OpenMP, or its runtime installed elsewhere, as with conda)."
+    folder = os.path.join(os.path.dirname(torch.__file__), "lib")
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        if not name.startswith(("libgomp", "libomp", "libiomp5")): continue
+        try: lib = ctypes.CDLL(os.path.join(folder, name), mode=os.RTLD_NOLOAD | os.RTLD_LAZY)   # only the copy already loaded, never a second one
+        except (OSError, AttributeError): continue                                              # (not loaded; no RTLD_NOLOAD on Windows)
+        if hasattr(lib, "GOMP_parallel"):
+            lib.GOMP_parallel.argtypes, lib.GOMP_parallel.restype = [_TASK, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint], None
+            return lib
+    return None
+
+OPENMP = _openmp_runtime()   # torch's OpenMP runtime, whose threads run the kernels; None: a thread pool of the kernels' own
+_FORKED = False              # True in a process forked after this module was imported: OpenMP's threads did not survive the fork
+
+def _note_fork():
+    global _FORKED
+    _FORKED = True
+if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_note_fork)
 
 def threads() -> int:
     "How many threads the kernels use: torch's count (`torch.get_num_threads()`, which `torch.set_num_threads` sets)."
     return torch.get_num_threads()
 
 def _pool(n:int) -> ThreadPoolExecutor:
-    "This process's pool of `n - 1` helper threads (the caller is the n-th); made again after `fork` or when `n` changes."
+    "This process's pool of `n - 1` helper threads (the caller is the n-th), where the kernels do not run on OpenMP's threads; made again after `fork` or when `n` changes."
     with _POOL_LOCK:
         have = _POOL.get(os.getpid())
         if have is None or have[0] != n:
@@ -361,20 +382,26 @@ def splits(n:int, S:int, workers:int) -> int:
     return max(1, min(-(-4 * workers // max(n, 1)), S // MIN_CHUNK_KEYS))
 
 def run_items(kernel, items:int, *args):
-    "Run `kernel(*args, w0, w1)` over the work items `0:items` on `threads()` threads, which take pieces of `PIECES_PER_THREAD`-th of a thread's share as they come free (a thread that shares its core with another busy thread does less)."
+    "Run `kernel(*args, w0, w1)` over the work items `0:items` on `threads()` threads, which take pieces of `PIECES_PER_THREAD`-th of a thread's share as they come free (a thread that shares its core with another busy thread does less): torch's own OpenMP threads, in one parallel region (`OPENMP`), or a pool of the kernels' own (no such runtime, or a forked process). An exception in any piece is raised here once every thread has stopped."
     n = min(threads(), items)
     if n <= 1: return kernel(*args, 0, items)
     pieces = min(items, PIECES_PER_THREAD * n)
     cuts = [items * i // pieces for i in range(pieces + 1)]
-    todo, lock = iter(zip(cuts, cuts[1:])), threading.Lock()
-    def work():
-        while True:
-            with lock: piece = next(todo, None)
-            if piece is None: return
-            kernel(*args, *piece)
-    pending = [_pool(n).submit(work) for _ in range(n - 1)]
-    work()
-    for f in pending: f.result()
+    todo, lock, failed = iter(zip(cuts, cuts[1:])), threading.Lock(), []
+    def work(_=None):
+        try:
+            while not failed:
+                with lock: piece = next(todo, None)
+                if piece is None: return
+                kernel(*args, *piece)
+        except BaseException as e: failed.append(e)   # (nothing may leave an OpenMP thread: kept for the caller)
+    if OPENMP is not None and not _FORKED: OPENMP.GOMP_parallel(_TASK(work), None, n, 0)   # (ctypes lets go of the GIL; each thread takes it to call `work`)
+    else:
+        pending = [_pool(n).submit(work) for _ in range(n - 1)]
+        work()
+        for f in pending: f.result()
+    if failed: raise failed[0]
+
 
 # %% ../nbs/18_numba.ipynb #n18c0015
 def _numpy(x):
@@ -446,7 +473,7 @@ def attend(q, k, v, softcap:float=None, out=None, bias=None, scale:float=1.0) ->
     o_parts, m_parts, l_parts = ((_numpy(res).reshape(n, 1, r, F), _numpy(m).reshape(n, 1, r), _numpy(l).reshape(n, 1, r)) if split == 1 else
                                  (np.empty((n, split, r, F), dtype), np.empty((n, split, r), dtype), np.empty((n, split, r), dtype)))
     added = np.empty((0, 0), dtype) if bias is None else np.ascontiguousarray(_numpy(bias), dtype)
-    rows = _dense(q) if scale == 1 else np.ascontiguousarray(_numpy(q) * dtype.type(scale))   # (numpy: no torch operation, whose threads would spin beside the kernels')
+    rows = _dense(q) if scale == 1 else np.ascontiguousarray(_numpy(q) * dtype.type(scale))   # (numpy: the kernels read numpy arrays)
     dots = BF16_DOTS and E % 32 == F % 32 == 0 and all(isinstance(x, torch.Tensor) and x.dtype == torch.bfloat16 for x in (k, v))
     qb = bf16_bits(_numpy(q)) if dots else None
     run_items(attend_kernel, n * split, rows, qb, dtype.type(scale), *_flat(k), *_flat(v), added, S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts)
