@@ -8,6 +8,7 @@ __all__ = ['PUBLIC']
 # %% ../nbs/index.ipynb #1d0e0003
 from importlib import import_module as _import_module, util as _util
 from importlib.metadata import version as _version, PackageNotFoundError as _NotInstalled
+import os as _os
 
 try: __version__ = _version(__name__)   # settings.ini's version, as installed
 except _NotInstalled: __version__ = "unknown (not installed)"
@@ -26,6 +27,12 @@ PUBLIC = dict(   # module -> the names the package exports from it
 )
 _HOME = {name: module for module, names in PUBLIC.items() for name in names}
 __all__ = ["PUBLIC", *_HOME]   # `from gqa_nb import *`
+
+_FORKED = False   # True in a process forked after `import gqa_nb`: its parent's OpenMP threads are not there (the decode kernels of appendix 18 then use threads of their own)
+def _note_fork():
+    global _FORKED
+    _FORKED = True
+if hasattr(_os, "register_at_fork"): _os.register_at_fork(after_in_child=_note_fork)
 
 def _is_module(name:str) -> bool:
     try: return _util.find_spec(f"{__name__}.{name}") is not None

@@ -4,10 +4,11 @@
 
 # %% ../nbs/18_numba.ipynb #n18c0002
 from __future__ import annotations
-import ctypes, math, os, threading
+import ctypes, math, multiprocessing, os, threading
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
+import gqa_nb
 try:
     import numba
     from numba import types
@@ -355,12 +356,10 @@ def _openmp_runtime():
     return None
 
 OPENMP = _openmp_runtime()   # torch's OpenMP runtime, whose threads run the kernels; None: a thread pool of the kernels' own
-_FORKED = False              # True in a process forked after this module was imported: OpenMP's threads did not survive the fork
 
-def _note_fork():
-    global _FORKED
-    _FORKED = True
-if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_note_fork)
+def _forked() -> bool:
+    "Is this a process whose parent's OpenMP threads may be gone: forked after `import gqa_nb` (the package notes every fork), or started by `multiprocessing` (which may fork)?"
+    return gqa_nb._FORKED or multiprocessing.parent_process() is not None
 
 def threads() -> int:
     "How many threads the kernels use: torch's count (`torch.get_num_threads()`, which `torch.set_num_threads` sets)."
@@ -395,7 +394,7 @@ def run_items(kernel, items:int, *args):
                 if piece is None: return
                 kernel(*args, *piece)
         except BaseException as e: failed.append(e)   # (nothing may leave an OpenMP thread: kept for the caller)
-    if OPENMP is not None and not _FORKED: OPENMP.GOMP_parallel(_TASK(work), None, n, 0)   # (ctypes lets go of the GIL; each thread takes it to call `work`)
+    if OPENMP is not None and not _forked(): OPENMP.GOMP_parallel(_TASK(work), None, n, 0)   # (ctypes lets go of the GIL; each thread takes it to call `work`)
     else:
         pending = [_pool(n).submit(work) for _ in range(n - 1)]
         work()
