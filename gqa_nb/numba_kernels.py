@@ -344,7 +344,7 @@ _POOL_LOCK = threading.Lock()
 _TASK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)   # what an OpenMP parallel region runs on each of its threads: `void fn(void *data)`
 
 def _openmp_runtime():
-    "The OpenMP runtime that torch's CPU operations run on, where this process loaded it from torch's own folder and it has GNU OpenMP's entry point `GOMP_parallel` (libgomp in torch's Linux wheels; LLVM's libomp has it too); else None (torch built without OpenMP, or its runtime installed elsewhere, as with conda)."
+    "The OpenMP runtime that torch's CPU operations run on, where this process loaded it from torch's own folder and it has GNU OpenMP's entry point `GOMP_parallel` (libgomp in torch's Linux wheels; LLVM's libomp has it too); else None (torch built without OpenMP, or with a runtime from outside its folder)."
     folder = os.path.join(os.path.dirname(torch.__file__), "lib")
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
         if not name.startswith(("libgomp", "libomp", "libiomp5")): continue
@@ -400,7 +400,6 @@ def run_items(kernel, items:int, *args):
         work()
         for f in pending: f.result()
     if failed: raise failed[0]
-
 
 # %% ../nbs/18_numba.ipynb #n18c0015
 def _numpy(x):
