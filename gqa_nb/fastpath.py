@@ -127,7 +127,7 @@ def attention_tiles(L:int, S:int, causal:str=None, window:int=None, block:int=64
 # %% ../nbs/04_fastpath.ipynb #8c7d1524
 SKINNY_ROWS = 16   # at most this many query rows per KV head make a decode-shaped ("skinny") product
 SKINNY_KEY_CHUNK = {("GenuineIntel", "AVX512"): 256}   # torch on CPUs of these (vendor, instruction set): skinny q·Kᵀ over chunks of about this many keys; elsewhere (K·qᵀ)ᵀ
-COMPILED_KERNELS = importlib.util.find_spec("numba") is not None   # decode on the CPU by gqa_nb.numba_kernels (appendix 18) where numba is installed: tiles that every row sees in one pass (float32 or bfloat16 K/V), skinny products against bfloat16 K/V; False: torch's products (a float32 copy of each half-type tile)
+COMPILED_KERNELS = importlib.util.find_spec("numba") is not None   # decode on the CPU by gqa_nb.numba_kernels (appendix 18) where numba is installed: tiles that every row sees in one pass, the others by skinny products (float32 or bfloat16 K/V); False: torch's products (a float32 copy of each half-type tile)
 try: import torch
 except ImportError: torch = None      # numpy and other array libraries need no torch
 
@@ -207,14 +207,14 @@ def _matmul(xp, a, b, out=None):
     return torch.matmul(a, b, out=out)
 
 def compiled_kernels(xp, big, rows_dtype, one_pass:bool=False):
-    "The module `gqa_nb.numba_kernels` where its kernels take a few rows of `rows_dtype` against `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), arrays that the op may write (numpy, or CPU torch that nothing records or traces), float32 rows, `big` with its last axis contiguous, in bfloat16 (torch), or in float32 too for the one-pass kernel (`one_pass`: scores, softmax and values in one call, `attend`; numpy takes this one only); else None. (The separate products take float32 and float64 too, but in a model they measured no faster than torch's products there, appendix 18.)"
+    "The module `gqa_nb.numba_kernels` where its kernels take a few rows of `rows_dtype` against `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), arrays that the op may write (numpy, or CPU torch that nothing records or traces), float32 rows, `big` with its last axis contiguous, in bfloat16 or float32 (torch), for the separate products and the one-pass kernel (`one_pass`: scores, softmax and values in one call, `attend`; numpy takes this one only, in float32); else None. (The separate products take float64 too, where torch's products are left.)"
     if not COMPILED_KERNELS or not _writable(xp): return None
     if is_numpy_namespace(xp):                                      # numpy: the one pass, float32 throughout
         if not (one_pass and rows_dtype == np.float32 and big.dtype == np.float32 and big.strides[-1] == big.itemsize): return None
     elif is_torch_namespace(xp):
         import torch
         if rows_dtype != torch.float32 or big.device.type != "cpu" or big.stride(-1) != 1: return None
-        if big.dtype != torch.bfloat16 and not (one_pass and big.dtype == torch.float32): return None
+        if big.dtype not in (torch.bfloat16, torch.float32): return None
     else: return None
     import gqa_nb.numba_kernels as kernels
     return kernels
