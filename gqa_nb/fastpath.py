@@ -207,7 +207,7 @@ def _matmul(xp, a, b, out=None):
     return torch.matmul(a, b, out=out)
 
 def compiled_kernels(xp, big, rows_dtype, one_pass:bool=False):
-    "The module `gqa_nb.numba_kernels` where its kernels take a few rows of `rows_dtype` against `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), arrays that the op may write (numpy, or CPU torch that nothing records or traces), float32 rows, `big` with its last axis contiguous, in bfloat16 or float32 (torch), for the separate products and the one-pass kernel (`one_pass`: scores, softmax and values in one call, `attend`; numpy takes this one only, in float32); else None. (The separate products take float64 too, where torch's products are left.)"
+    "The module `gqa_nb.numba_kernels` where its kernels take a few rows of `rows_dtype` against `big` (a K or V tile): `COMPILED_KERNELS` on (numba installed), arrays that the op may write (numpy, or CPU torch that nothing records or traces), float32 rows, `big` with its last axis contiguous, in bfloat16 or float32 (torch), for the separate products and the one-pass kernel (`one_pass`: scores, softmax and values in one call, `attend`; numpy takes this one only, in float32); else None. (The separate products take float64 as well; the op leaves float64 to torch's products.)"
     if not COMPILED_KERNELS or not _writable(xp): return None
     if is_numpy_namespace(xp):                                      # numpy: the one pass, float32 throughout
         if not (one_pass and rows_dtype == np.float32 and big.dtype == np.float32 and big.strides[-1] == big.itemsize): return None
