@@ -18,9 +18,9 @@ try:
 except ImportError as e: raise ImportError(f"gqa_nb.numba_kernels needs numba (pip install numba); without it the fused op uses torch's products ({e})") from e
 
 # %% auto #0
-__all__ = ['BF16_DOTS', 'bf16_bits', 'FASTMATH', 'BLOCK_KEYS', 'PREFETCH_BYTES', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS', 'OPENMP',
-           'widen', 'scores_kernel', 'values_kernel', 'exp_nonpos', 'attend_kernel', 'threads', 'splits', 'run_items',
-           'scores', 'values', 'attend']
+__all__ = ['BF16_DOTS', 'bf16_bits', 'FASTMATH', 'BLOCK_KEYS', 'PREFETCH_BYTES', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS',
+           'OPENMP_LIBRARIES', 'OPENMP', 'widen', 'scores_kernel', 'values_kernel', 'exp_nonpos', 'attend_kernel',
+           'threads', 'splits', 'run_items', 'scores', 'values', 'attend']
 
 # %% ../nbs/18_numba.ipynb #n18c0006
 @intrinsic
@@ -341,13 +341,14 @@ PIECES_PER_THREAD = 8  # the work items go out in this many pieces per thread
 MIN_CHUNK_KEYS = 512   # a KV head's keys split into chunks of at least this many, when there are fewer heads than 4 per thread
 _POOL = {}             # pid -> (threads, ThreadPoolExecutor)
 _POOL_LOCK = threading.Lock()
+OPENMP_LIBRARIES = ("libgomp", "libomp", "libiomp5")   # the names an OpenMP runtime in torch's folder starts with: GNU's, LLVM's, Intel's
 _TASK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)   # what an OpenMP parallel region runs on each of its threads: `void fn(void *data)`
 
 def _openmp_runtime():
     "The OpenMP runtime that torch's CPU operations run on, where this process loaded it from torch's own folder and it has GNU OpenMP's entry point `GOMP_parallel` (libgomp in torch's Linux wheels; LLVM's libomp has it too); else None (torch built without OpenMP, or with a runtime from outside its folder)."
     folder = os.path.join(os.path.dirname(torch.__file__), "lib")
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
-        if not name.startswith(("libgomp", "libomp", "libiomp5")): continue
+        if not name.startswith(OPENMP_LIBRARIES): continue
         try: lib = ctypes.CDLL(os.path.join(folder, name), mode=os.RTLD_NOLOAD | os.RTLD_LAZY)   # only the copy already loaded, never a second one
         except (OSError, AttributeError): continue                                              # (not loaded; no RTLD_NOLOAD on Windows)
         if hasattr(lib, "GOMP_parallel"):
