@@ -19,8 +19,8 @@ except ImportError as e: raise ImportError(f"gqa_nb.numba_kernels needs numba (p
 
 # %% auto #0
 __all__ = ['BF16_DOTS', 'bf16_bits', 'FASTMATH', 'BLOCK_KEYS', 'PREFETCH_BYTES', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS',
-           'OPENMP_LIBRARIES', 'OPENMP', 'widen', 'scores_kernel', 'values_kernel', 'exp_nonpos', 'attend_kernel',
-           'threads', 'splits', 'run_items', 'scores', 'values', 'attend']
+           'PARALLEL_PRODUCTS', 'OPENMP_LIBRARIES', 'OPENMP', 'widen', 'scores_kernel', 'values_kernel', 'exp_nonpos',
+           'attend_kernel', 'threads', 'threads_for', 'splits', 'run_items', 'scores', 'values', 'attend']
 
 # %% ../nbs/18_numba.ipynb #n18c0006
 @intrinsic
@@ -339,6 +339,7 @@ def attend_kernel(q, qb, scale, k, ks0, ks1, v, vs0, vs1, bias, S, split, cap, o
 # %% ../nbs/18_numba.ipynb #n18c0013
 PIECES_PER_THREAD = 8  # the work items go out in this many pieces per thread
 MIN_CHUNK_KEYS = 512   # a KV head's keys split into chunks of at least this many, when there are fewer heads than 4 per thread
+PARALLEL_PRODUCTS = 2**22   # a call of fewer multiply-adds runs on the calling thread alone: below it a parallel region and the chunks' merge cost more than a second thread saves
 _POOL = {}             # pid -> (threads, ThreadPoolExecutor)
 _POOL_LOCK = threading.Lock()
 OPENMP_LIBRARIES = ("libgomp", "libomp", "libiomp5")   # the names an OpenMP runtime in torch's folder starts with: GNU's, LLVM's, Intel's
@@ -366,6 +367,10 @@ def threads() -> int:
     "How many threads the kernels use: torch's count (`torch.get_num_threads()`, which `torch.set_num_threads` sets)."
     return torch.get_num_threads()
 
+def threads_for(products:int) -> int:
+    "How many threads a call of `products` multiply-adds uses: `threads()`, or 1 below `PARALLEL_PRODUCTS`."
+    return threads() if products >= PARALLEL_PRODUCTS else 1
+
 def _pool(n:int) -> ThreadPoolExecutor:
     "This process's pool of `n - 1` helper threads (the caller is the n-th), where the kernels do not run on OpenMP's threads; made again after `fork` or when `n` changes."
     with _POOL_LOCK:
@@ -381,9 +386,9 @@ def splits(n:int, S:int, workers:int) -> int:
     if n >= 4 * workers: return 1
     return max(1, min(-(-4 * workers // max(n, 1)), S // MIN_CHUNK_KEYS))
 
-def run_items(kernel, items:int, *args):
-    "Run `kernel(*args, w0, w1)` over the work items `0:items` on `threads()` threads, which take pieces of `PIECES_PER_THREAD`-th of a thread's share as they come free (a thread that shares its core with another busy thread does less): torch's own OpenMP threads, in one parallel region (`OPENMP`), or a pool of the kernels' own (no such runtime, or a forked process). An exception in any piece is raised here once every thread has stopped."
-    n = min(threads(), items)
+def run_items(kernel, items:int, *args, n_threads:int=None):
+    "Run `kernel(*args, w0, w1)` over the work items `0:items` on `n_threads` threads (default `threads()`), which take pieces of `PIECES_PER_THREAD`-th of a thread's share as they come free (a thread that shares its core with another busy thread does less): torch's own OpenMP threads, in one parallel region (`OPENMP`), or a pool of the kernels' own (no such runtime, or a forked process). An exception in any piece is raised here once every thread has stopped."
+    n = min(threads() if n_threads is None else n_threads, items)
     if n <= 1: return kernel(*args, 0, items)
     pieces = min(items, PIECES_PER_THREAD * n)
     cuts = [items * i // pieces for i in range(pieces + 1)]
@@ -440,8 +445,9 @@ def scores(q, k, out=None):
     (n, r, E), S = q.shape, k.shape[1]
     res = _result(out, q, (n, r, S))
     if _numpy(res).size:
-        split = splits(n, S, threads())
-        run_items(scores_kernel, n * split, _dense(q), *_flat(k), split, _numpy(res))
+        n_threads = threads_for(n * r * S * E)
+        split = splits(n, S, n_threads)
+        run_items(scores_kernel, n * split, _dense(q), *_flat(k), split, _numpy(res), n_threads=n_threads)
     return _returned(res, out)
 
 def values(p, v, out=None):
@@ -450,9 +456,10 @@ def values(p, v, out=None):
     res = _result(out, p, (n, r, F))
     if _numpy(res).size and S == 0: _numpy(res)[...] = 0
     elif _numpy(res).size:
-        split = splits(n, S, threads())
+        n_threads = threads_for(n * r * S * F)
+        split = splits(n, S, n_threads)
         parts = _numpy(res).reshape(n, 1, r, F) if split == 1 else np.empty((n, split, r, F), dtype=_numpy(res).dtype)
-        run_items(values_kernel, n * split, _dense(p), *_flat(v), split, parts)
+        run_items(values_kernel, n * split, _dense(p), *_flat(v), split, parts, n_threads=n_threads)
         if split > 1: parts.sum(axis=1, out=_numpy(res))
     return _returned(res, out)
 
@@ -467,7 +474,8 @@ def attend(q, k, v, softcap:float=None, out=None, bias=None, scale:float=1.0) ->
     if S == 0 or not _numpy(res).size:                       # no key: nothing gathered
         _numpy(res)[...] = 0
         return _returned(res, out), m, l
-    split = splits(n, S, threads())
+    n_threads = threads_for(n * r * S * (E + F))
+    split = splits(n, S, n_threads)
     dtype = _numpy(res).dtype
     o_parts, m_parts, l_parts = ((_numpy(res).reshape(n, 1, r, F), _numpy(m).reshape(n, 1, r), _numpy(l).reshape(n, 1, r)) if split == 1 else
                                  (np.empty((n, split, r, F), dtype), np.empty((n, split, r), dtype), np.empty((n, split, r), dtype)))
@@ -475,7 +483,7 @@ def attend(q, k, v, softcap:float=None, out=None, bias=None, scale:float=1.0) ->
     rows = _dense(q) if scale == 1 else np.ascontiguousarray(_numpy(q) * dtype.type(scale))   # (numpy: the kernels read numpy arrays)
     dots = BF16_DOTS and E % 32 == F % 32 == 0 and all(isinstance(x, torch.Tensor) and x.dtype == torch.bfloat16 for x in (k, v))
     qb = bf16_bits(_numpy(q)) if dots else None
-    run_items(attend_kernel, n * split, rows, qb, dtype.type(scale), *_flat(k), *_flat(v), added, S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts)
+    run_items(attend_kernel, n * split, rows, qb, dtype.type(scale), *_flat(k), *_flat(v), added, S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts, n_threads=n_threads)
     if split > 1:                                            # merge the chunks: partial attentions
         top = m_parts.max(axis=1, keepdims=True)
         with np.errstate(invalid="ignore"): mass = np.where(l_parts == 0, 0, l_parts * np.exp(m_parts - top))   # (a chunk that saw no key weighs 0; a NaN row stays NaN)
