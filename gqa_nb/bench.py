@@ -11,10 +11,10 @@ from .attention import gqa_attention
 from .flex import auto_kernel
 
 # %% auto #0
-__all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'NO_BACKWARD_CPU', 'NOT_TRAINED', 'SCORES_IMPLS',
-           'SCORES_BUDGET', 'SDPA_BACKENDS', 'case_facts', 'repeat_kv', 'hf_eager_attention', 'make_impls',
-           'peak_extra_bytes', 'machine_probes', 'time_interleaved', 'run_bench', 'fastest_peer', 'bench_report',
-           'plot_bench']
+__all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'NO_BACKWARD_CPU', 'NOT_TRAINED',
+           'NO_CAUSAL_IMPLS', 'SCORES_IMPLS', 'SCORES_BUDGET', 'SDPA_BACKENDS', 'case_facts', 'repeat_kv',
+           'hf_eager_attention', 'make_impls', 'peak_extra_bytes', 'machine_probes', 'time_interleaved', 'run_bench',
+           'fastest_peer', 'bench_report', 'plot_bench']
 
 # %% ../nbs/14_bench.ipynb #6b368b0a
 CASES = dict(decode=dict(B=8, Hq=32, Hkv=8, L=1, S=4096, E=128, causal=False),
@@ -30,11 +30,12 @@ QUICK_CASES = dict(decode=dict(B=2, Hq=8, Hkv=2, L=1, S=2048, E=128, causal=Fals
                    train=dict(B=1, Hq=8, Hkv=2, L=256, S=256, E=64, causal=True, train=True),
                    train_long=dict(B=1, Hq=8, Hkv=2, L=512, S=512, E=64, causal=True, train=True))
 DEFAULT_CASES = ("decode", "prefill")   # the long ones on request: `--cases decode_long prefill_long`
-IMPLS = ("sdpa_gqa", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math", "sdpa_repeat", "hf_eager", "flex", "gqa_nb_torch", "gqa_nb_blocked", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")
+IMPLS = ("sdpa_gqa", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math", "sdpa_repeat", "sdpa_packed", "hf_eager", "flex", "gqa_nb_torch", "gqa_nb_blocked", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")
 PEERS = tuple(i for i in IMPLS if not i.startswith("gqa_nb"))   # what a user could pick instead of gqa_nb
 BOUND = dict(decode="memory", prefill="compute", decode_long="memory", prefill_long="compute", train="compute", train_long="compute")  # what limits each case
 NO_BACKWARD_CPU = ("flex", "gqa_nb_flex")   # compiled FlexAttention has no backward on the CPU (torch 2.13)
 NOT_TRAINED = ("gqa_nb_numpy", "gqa_nb_torch_repeat")   # numpy has no autograd (its gradients: `run_vjp`); the repeat strategy is for teaching
+NO_CAUSAL_IMPLS = ("sdpa_packed",)   # queries of several positions as rows of one head: timed only without a causal rule
 SCORES_IMPLS, SCORES_BUDGET = ("sdpa_math", "hf_eager"), 2 * 2**30   # these hold all (B, Hq, L, S) scores: skipped above 2 GiB of them
 
 def case_facts(c:dict, elt:int=4) -> dict:
@@ -79,7 +80,7 @@ def _flex_peer(q, k, v, causal:bool):
 
 # %% ../nbs/14_bench.ipynb #9f6efc6e
 def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
-    "Zero-argument callables, one per implementation name, for the inputs q, k, v (torch tensors)."
+    "Zero-argument callables, one per implementation name, for the inputs q, k, v (torch tensors); under a causal rule none of `NO_CAUSAL_IMPLS`."
     G, (L, S) = q.shape[1] // k.shape[1], (q.shape[2], k.shape[2])
     mask = torch.full((L, S), torch.finfo(q.dtype).min, device=q.device).triu(1)[None, None] if causal else None
     qn, kn, vn = ((x.detach().numpy() for x in (q, k, v)) if q.device.type == "cpu" and q.dtype != torch.bfloat16 else (None,) * 3)
@@ -89,12 +90,13 @@ def make_impls(q, k, v, causal:bool, impls=IMPLS) -> dict:
         sdpa_gqa=lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True),
         **{n: (lambda b=b: _sdpa_backend(q, k, v, causal, b)) for n, b in SDPA_BACKENDS.items()},
         sdpa_repeat=lambda: F.scaled_dot_product_attention(q, k.repeat_interleave(G, 1), v.repeat_interleave(G, 1), is_causal=causal),
+        sdpa_packed=lambda: F.scaled_dot_product_attention(q.reshape(q.shape[0], k.shape[1], G * L, q.shape[3]), k, v).reshape(q.shape),
         hf_eager=lambda: hf_eager_attention(q, k, v, mask),
         gqa_nb_torch=lambda: gqa_attention(q, k, v, is_causal=causal),
         gqa_nb_blocked=lambda: gqa_attention(q, k, v, is_causal=causal, kernel="blocked"),
         gqa_nb_torch_repeat=lambda: gqa_attention(q, k, v, is_causal=causal, strategy="repeat"),
         gqa_nb_numpy=lambda: gqa_attention(qn, kn, vn, is_causal=causal))
-    return {n: all_[n] for n in impls}
+    return {n: all_[n] for n in impls if not (causal and n in NO_CAUSAL_IMPLS)}
 
 # %% ../nbs/14_bench.ipynb #606ea5df
 def _compile_room(n:int=64):
@@ -293,6 +295,7 @@ def _bench_case(case:str, c:dict, impls:list, meta:dict, *, device:str, dtype:st
         q, k, v, gen = _case_inputs(c, device, dtype, seed)
         here = [i for i in impls if not (i in SCORES_IMPLS and facts["score_bytes"] > SCORES_BUDGET)]
         for i in set(impls) - set(here): meta["skipped"][f"{case}/{i}"] = f"would hold all {facts['score_bytes'] / 2**30:.0f} GiB of scores"
+        for i in (set(here) & set(NO_CAUSAL_IMPLS)) if c["causal"] else (): meta["skipped"][f"{case}/{i}"] = "the query heads packed as rows of one head cannot take a causal rule"
         fns = make_impls(q, k, v, c["causal"], here)
         if c.get("train"): fns = _training(fns, q, k, v, device, meta["skipped"], case, gen)
         first = _runnable(case, fns, device, dtype, sync, meta["skipped"])
