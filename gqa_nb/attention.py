@@ -240,7 +240,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
                   key_mask=None,           # (B, S) bool, True where a key is real (a padded batch): joins is_causal and window, unlike attn_mask
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16, and short float32 decoding steps that see every key; appendix 17)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16, and short float32 and bfloat16 decoding steps that see every key; appendix 17)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask, **({} if key_mask is None else {"key_mask": key_mask}))
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
@@ -260,7 +260,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                      has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
     if (use_torch and kernel == "auto" and strategy == "grouped" and fused and window is None and softcap is None and sinks is None and dropout_p == 0
             and not (return_lse or return_weights) and attn_mask is None and not (is_causal and causal_alignment == "top_left") and flex.sdpa_decodes(q, k, v)):
-        return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=False, scale=None if scale is None else float(scale), enable_gqa=True)   # a short decoding step that sees every key (appendix 17)
+        return flex.sdpa_decode(q, k, v, None if scale is None else float(scale))   # a short decoding step that sees every key (appendix 17)
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
     training = dropout_p > 0
     out = run_torch(g, inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=training, rng=generator)

@@ -11,7 +11,7 @@ from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, 
 
 # %% auto #0
 __all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES', 'flex_attention_fn',
-           'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel', 'use_sdpa', 'sdpa_decodes']
+           'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel', 'use_sdpa', 'sdpa_decodes', 'sdpa_decode']
 
 # %% ../nbs/17_flex.ipynb #7cbaa5e0
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
@@ -148,11 +148,17 @@ def _fused_sdpa(cx, node, q, k, v, *masks):
 FUSED_LOWERINGS["sdpa"] = (use_sdpa, _fused_sdpa)
 
 # %% ../nbs/17_flex.ipynb #e5d0a011
-SDPA_DECODE_KV_BYTES = 4 * 2**20   # kernel="auto": a float32 decoding step on the CPU whose K holds at most this many bytes runs on SDPA's kernel
+SDPA_DECODE_KV_BYTES = {torch.float32: 4 * 2**20, torch.bfloat16: 2 * 2**20}   # kernel="auto": a decoding step on the CPU whose K holds at most this many bytes (by dtype) runs on SDPA's kernel
 
 def sdpa_decodes(q, k, v) -> bool:
-    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 on the CPU, no gradient wanted (nor a forward-mode tangent, nor `vmap`: SDPA's CPU kernel has neither rule), and a K of at most `SDPA_DECODE_KV_BYTES`. (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
-    if q.shape[-2] != 1 or q.dtype != torch.float32 or q.device.type != "cpu" or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES: return False
+    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 or bfloat16 on the CPU, no gradient wanted (nor a forward-mode tangent, nor `vmap`: SDPA's CPU kernel has neither rule), and a K of at most `SDPA_DECODE_KV_BYTES[dtype]`. (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
+    if q.shape[-2] != 1 or q.device.type != "cpu" or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES.get(q.dtype, -1): return False
     if k.dtype != q.dtype or v.dtype != q.dtype or k.device != q.device or v.device != q.device: return False   # (on every call: tested cheapest first)
     if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad): return False
     return not _mapped(q, k, v) and not _tangents(q, k, v)
+
+def sdpa_decode(q, k, v, scale:float=None):
+    "A decoding step `(B, Hq, 1, E)` on SDPA's kernel with the query heads of each KV head as the rows of one head, `(B, Hkv, G, E)` against K and V as they are (as transformers 5.25's `sdpa` attention passes one new token): each KV head read once."
+    (B, Hq, _, E), Hkv = q.shape, k.shape[1]
+    out = torch.nn.functional.scaled_dot_product_attention(q.reshape(B, Hkv, Hq // Hkv, E), k, v, is_causal=False, scale=scale)
+    return out.reshape(B, Hq, 1, v.shape[-1])
