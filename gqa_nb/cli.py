@@ -256,7 +256,7 @@ SUBCOMMANDS.append(_add_demo)
 # %% ../nbs/15_cli.ipynb #0e3060ed
 BENCH_CASES = ("decode", "prefill", "decode_long", "prefill_long", "train", "train_long")   # `gqa_nb.bench.CASES`, without importing torch
 BENCH_IMPLS = ("sdpa_gqa", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math", "sdpa_repeat", "sdpa_packed", "hf_eager",
-               "flex",                "gqa_nb_torch", "gqa_nb_blocked", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")   # `gqa_nb.bench.IMPLS`, likewise
+               "flex", "gqa_nb_torch", "gqa_nb_blocked", "gqa_nb_torch_repeat", "gqa_nb_flex", "gqa_nb_numpy")   # `gqa_nb.bench.IMPLS`, likewise
 
 def _bench(args) -> int:
     "Run the bench for parsed arguments; print its report (and write the JSON)."
