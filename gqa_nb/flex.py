@@ -158,7 +158,7 @@ def sdpa_decodes(q, k, v) -> bool:
     return not _mapped(q, k, v) and not _tangents(q, k, v)
 
 def sdpa_decode(q, k, v, scale:float=None):
-    "A decoding step `(B, Hq, 1, E)` on SDPA's kernel with the query heads of each KV head as the rows of one head, `(B, Hkv, G, E)` against K and V as they are (as transformers 5.25's `sdpa` attention passes one new token): each KV head read once."
+    "A decoding step `(B, Hq, 1, E)` on SDPA's kernel with the query heads of each KV head as the rows of one head, `(B, Hkv, G, E)` against K and V as they are (as transformers 5.25's `sdpa` attention passes one new token under a mask): each KV head read once."
     (B, Hq, _, E), Hkv = q.shape, k.shape[1]
     out = torch.nn.functional.scaled_dot_product_attention(q.reshape(B, Hkv, Hq // Hkv, E), k, v, is_causal=False, scale=scale)
     return out.reshape(B, Hq, 1, v.shape[-1])
