@@ -14,7 +14,7 @@ from .graph import ALIGNMENTS, EinsumGraph
 from .builder import build_attention_graph, STRATEGIES
 from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
 from .graph import replace_nodes
-from .fastpath import fuse_attention, run_vjp, autocast_dtype, constant_result
+from .fastpath import fuse_attention, run_vjp, autocast_dtype, constant_result, compiled_kernels, SKINNY_ROWS, _mapped, _tangents, _tracing
 from . import flex   # registers FlexAttention and SDPA as lowerings of the fused op (kernel="flex", "sdpa"; appendix 17)
 
 # %% auto #0
@@ -222,6 +222,19 @@ def _with_key_mask(attn_mask, key_mask, B:int, S:int):
     xp = namespace_of(attn_mask)
     return xp.where(keys, attn_mask, xp.asarray(-math.inf, dtype=attn_mask.dtype))
 
+def _one_pass_kernels(q, k, v, attn_mask, groups:int):
+    "The compiled kernels' module (appendix 18) where `kernel='auto'` hands a decoding step straight to their one pass (`decode_step`), past the graph: one query row per head, at most `SKINNY_ROWS` query heads per KV head, q, k and v of one dtype that the one pass takes (float32 or bfloat16 CPU tensors, float32 numpy arrays), no mask or one mask for every head and query (`(B or 1, 1, 1, S)`: a padding mask, one bias per key), no gradient wanted (nor a forward-mode tangent, nor `vmap`, nor `torch.compile` tracing); else None."
+    if q.shape[-2] != 1 or groups > SKINNY_ROWS or (attn_mask is not None and attn_mask.shape[1] != 1) or k.dtype != q.dtype or v.dtype != q.dtype: return None
+    xp = namespace_of(q)
+    if _is_torch(q):
+        if q.device.type != "cpu" or _tracing(xp): return None
+        arrays = (q, k, v) + (() if attn_mask is None else (attn_mask,))
+        if (torch.is_grad_enabled() and any(x.requires_grad for x in arrays)) or _mapped(*arrays) or _tangents(*arrays): return None
+        if torch.is_grad_enabled():                                   # (no gradient wanted: the kernels may write as under no_grad)
+            with torch.no_grad(): return _one_pass_kernels(q, k, v, attn_mask, groups)
+        return compiled_kernels(xp, k, torch.float32, True) and compiled_kernels(xp, v, torch.float32, True)
+    return compiled_kernels(xp, k, q.dtype, True) and compiled_kernels(xp, v, q.dtype, True)
+
 def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, Hkv, S, Ev): numpy arrays or torch tensors
                   attn_mask=None,          # bool (True = attend) or float (added), broadcastable to (B, Hq, L, S)
                   dropout_p:float=0.0,     # dropout on the attention weights; applied whenever > 0, as SDPA
@@ -240,7 +253,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
                   key_mask=None,           # (B, S) bool, True where a key is real (a padded batch): joins is_causal and window, unlike attn_mask
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16, and short float32 and bfloat16 decoding steps that see every key; appendix 17)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16, and short float32 and bfloat16 decoding steps that see every key, appendix 17; other decoding steps straight to the compiled one pass where numba is installed, appendix 18)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask, **({} if key_mask is None else {"key_mask": key_mask}))
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
@@ -258,9 +271,13 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
     g = cached_graph(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal_alignment if (is_causal or window is not None) else None,
                      window=window, softcap=softcap, scale=scale, dropout_p=dropout_p, strategy=strategy, has_mask=attn_mask is not None,
                      has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
-    if (use_torch and kernel == "auto" and strategy == "grouped" and fused and window is None and softcap is None and sinks is None and dropout_p == 0
-            and not (return_lse or return_weights) and attn_mask is None and not (is_causal and causal_alignment == "top_left") and flex.sdpa_decodes(q, k, v)):
-        return flex.sdpa_decode(q, k, v, None if scale is None else float(scale))   # a short decoding step that sees every key (appendix 17)
+    if (kernel == "auto" and strategy == "grouped" and fused and window is None and sinks is None and dropout_p == 0 and L == 1
+            and not (return_lse or return_weights) and not (is_causal and causal_alignment == "top_left")):   # a decoding step that sees every key but those a mask hides
+        if use_torch and softcap is None and attn_mask is None and flex.sdpa_decodes(q, k, v):
+            return flex.sdpa_decode(q, k, v, None if scale is None else float(scale))   # short, and no key hidden: SDPA's kernel (appendix 17)
+        if kernels := _one_pass_kernels(q, k, v, attn_mask, Hq // Hkv):
+            node = next(n for n in g.nodes if n.op == "fused_attention")
+            return kernels.decode_step(q, k, v, attn_mask, node.attrs["scale"], node.attrs["softcap"])   # the fused op's one pass, without its graph (appendix 18)
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
     training = dropout_p > 0
     out = run_torch(g, inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=training, rng=generator)

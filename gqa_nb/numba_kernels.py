@@ -20,7 +20,8 @@ except ImportError as e: raise ImportError(f"gqa_nb.numba_kernels needs numba (p
 # %% auto #0
 __all__ = ['BF16_DOTS', 'bf16_bits', 'FASTMATH', 'BLOCK_KEYS', 'PREFETCH_BYTES', 'PIECES_PER_THREAD', 'MIN_CHUNK_KEYS',
            'PARALLEL_PRODUCTS', 'OPENMP_LIBRARIES', 'OPENMP', 'widen', 'scores_kernel', 'values_kernel', 'exp_nonpos',
-           'attend_kernel', 'threads', 'threads_for', 'splits', 'run_items', 'scores', 'values', 'attend']
+           'attend_kernel', 'threads', 'threads_for', 'splits', 'run_items', 'scores', 'values', 'attend',
+           'decode_step']
 
 # %% ../nbs/18_numba.ipynb #n18c0006
 @intrinsic
@@ -422,13 +423,14 @@ def _flat(x) -> tuple:
     "`(flat, s0, s1)`: a 1-D numpy view of `x (n, S, E)` from its first element to its last (the last axis contiguous), and its strides in elements along n and S."
     a = _numpy(x)
     s0, s1 = (s // a.itemsize for s in a.strides[:2])
+    if a.flags.c_contiguous: return a.reshape(-1), s0, s1          # (the common case, without as_strided's ~10 µs)
     span = (a.shape[0] - 1) * s0 + (a.shape[1] - 1) * s1 + a.shape[2] if a.size else 0
     return np.lib.stride_tricks.as_strided(a, (span,), (a.itemsize,)), s0, s1
 
 def _new(like, shape, fill=None):
     "A new C-contiguous array of `like`'s kind (torch tensor or numpy array) and dtype, filled with `fill` when given."
-    a = np.empty(shape, _numpy(like).dtype) if fill is None else np.full(shape, fill, _numpy(like).dtype)
-    return a if isinstance(like, np.ndarray) else torch.from_numpy(a)
+    if isinstance(like, np.ndarray): return np.empty(shape, like.dtype) if fill is None else np.full(shape, fill, like.dtype)
+    return torch.empty(shape, dtype=like.dtype) if fill is None else torch.full(shape, fill, dtype=like.dtype)
 
 def _result(out, like, shape):
     "Where a product goes: `out` when it is contiguous, else a new array like `like`."
@@ -471,24 +473,41 @@ def attend(q, k, v, softcap:float=None, out=None, bias=None, scale:float=1.0) ->
     if bias is not None and _numpy(bias).dtype.kind != "f": raise TypeError(f"bias must be float32 or float64, got {bias.dtype}")
     res = _result(out, q, (n, r, F))
     m, l = _new(q, (n, r, 1), -math.inf), _new(q, (n, r, 1), 0)
-    if S == 0 or not _numpy(res).size:                       # no key: nothing gathered
-        _numpy(res)[...] = 0
+    qn, rn, mn, ln = _numpy(q), _numpy(res), _numpy(m), _numpy(l)   # (numpy views, made once: the kernels read numpy arrays)
+    if S == 0 or not rn.size:                                # no key: nothing gathered
+        rn[...] = 0
         return _returned(res, out), m, l
     n_threads = threads_for(n * r * S * (E + F))
     split = splits(n, S, n_threads)
-    dtype = _numpy(res).dtype
-    o_parts, m_parts, l_parts = ((_numpy(res).reshape(n, 1, r, F), _numpy(m).reshape(n, 1, r), _numpy(l).reshape(n, 1, r)) if split == 1 else
+    dtype = rn.dtype
+    o_parts, m_parts, l_parts = ((rn.reshape(n, 1, r, F), mn.reshape(n, 1, r), ln.reshape(n, 1, r)) if split == 1 else
                                  (np.empty((n, split, r, F), dtype), np.empty((n, split, r), dtype), np.empty((n, split, r), dtype)))
     added = np.empty((0, 0), dtype) if bias is None else np.ascontiguousarray(_numpy(bias), dtype)
-    rows = _dense(q) if scale == 1 else np.ascontiguousarray(_numpy(q) * dtype.type(scale))   # (numpy: the kernels read numpy arrays)
+    rows = np.ascontiguousarray(qn) if scale == 1 else np.ascontiguousarray(qn * dtype.type(scale))
     dots = BF16_DOTS and E % 32 == F % 32 == 0 and all(isinstance(x, torch.Tensor) and x.dtype == torch.bfloat16 for x in (k, v))
-    qb = bf16_bits(_numpy(q)) if dots else None
+    qb = bf16_bits(qn) if dots else None
     run_items(attend_kernel, n * split, rows, qb, dtype.type(scale), *_flat(k), *_flat(v), added, S, split, dtype.type(softcap or 0), o_parts, m_parts, l_parts, n_threads=n_threads)
     if split > 1:                                            # merge the chunks: partial attentions
         top = m_parts.max(axis=1, keepdims=True)
         with np.errstate(invalid="ignore"): mass = np.where(l_parts == 0, 0, l_parts * np.exp(m_parts - top))   # (a chunk that saw no key weighs 0; a NaN row stays NaN)
-        np.einsum("nsrf,nsr->nrf", o_parts, mass, out=_numpy(res))
-        _numpy(l)[..., 0] = mass.sum(axis=1)
-        _numpy(res)[...] /= np.where(_numpy(l) == 0, 1, _numpy(l))
-        _numpy(m)[..., 0] = top[:, 0]
+        np.einsum("nsrf,nsr->nrf", o_parts, mass, out=rn)
+        ln[..., 0] = mass.sum(axis=1)
+        rn /= np.where(ln == 0, 1, ln)
+        mn[..., 0] = top[:, 0]
     return _returned(res, out), m, l
+
+# %% ../nbs/18_numba.ipynb #1ce6b7b5
+def decode_step(q, k, v, mask=None, scale:float=1.0, softcap:float=None):
+    "One decoding step in one call of `attend`: q `(B, Hq, 1, E)`, k `(B, Hkv, S, E)`, v `(B, Hkv, S, F)` (CPU torch tensors in float32 or bfloat16, or numpy arrays in float32), `mask` None or `(B or 1, 1, 1, S)`, bool (True: the key is seen) or float (added to its score), the same for every query head. Returns `(B, Hq, 1, F)` in q's dtype, as the fused op gives it (the rows of each KV head's query heads in float32, the scores scaled by `scale`, capped by `softcap`), without its graph and tile plan."
+    (B, Hq, _, E), (Hkv, S, F) = q.shape, (k.shape[1], k.shape[2], v.shape[3])
+    n, half = B * Hkv, isinstance(q, torch.Tensor) and q.dtype == torch.bfloat16
+    rows = q.reshape(n, Hq // Hkv, E)
+    bias = None
+    if mask is not None:
+        m = _numpy(mask if mask.dtype in (torch.bool, np.bool_) else (mask.float() if isinstance(mask, torch.Tensor) else mask))
+        m = m.reshape(m.shape[0], m.shape[-1])                       # (B or 1, S or 1)
+        m = np.where(m, np.float32(0), np.float32(-np.inf)) if m.dtype == np.bool_ else m.astype(np.float32, copy=False)
+        bias = np.repeat(m if m.shape == (B, S) else np.broadcast_to(m, (B, S)), Hkv, axis=0)   # (B·Hkv, S): a row per KV head
+    o, _, _ = attend(rows.float() if half else rows, k.reshape(n, S, E), v.reshape(n, S, F), softcap, None, bias, scale)
+    o = o.reshape(B, Hq, 1, F)
+    return o.to(q.dtype) if half else o
