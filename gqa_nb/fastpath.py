@@ -288,6 +288,13 @@ def _key_runs(xp, masks:list, at:int, S:int) -> tuple:
         else: runs += rule
     return runs, rest
 
+def _without_hidden_tiles(xp, plan:tuple, masks:list) -> tuple:
+    "`plan` without the tiles that a bool mask of `masks` (aligned to the score axes) hides whole, for every row of the tile: they add nothing, so their scores are never computed (a causal rule folded into `attn_mask`, as SDPA takes it, hides nearly half of a long sequence's tiles; document masks more). Only for numpy arrays and CPU tensors that nothing traces or maps (a test of the data per tile); else `plan` as it is."
+    bools = [m for m in masks if m.dtype == xp.bool]
+    if not bools or _tracing(xp) or (is_torch_namespace(xp) and (any(m.device.type != "cpu" for m in bools) or _mapped(*bools))): return plan
+    seen = lambda i0, i1, j0, j1: all(bool(xp.any(m)) for m in _block_masks(bools, i0, i1, j0, j1))
+    return tuple((i0, i1, tuple(t for t in tiles if seen(i0, i1, t[0], t[1]))) for i0, i1, tiles in plan)
+
 class AttentionProblem:
     "A fused node's operands folded to `Q (n, r, L, E)`, `K (n, S, E)`, `V (n, S, F)` (`n`: batch axes, `r`: query heads per KV head), its masks, sinks and options, and its tile plan."
     def __init__(self, cx, node, q, k, v, extra):
@@ -310,7 +317,7 @@ class AttentionProblem:
         self.key_tile = max(1, TILE_BYTES // max(1, 4 * self.nb * self.nr * min(block, self.L)))   # (an empty batch or query axis: any tile)
         stored = self.nr * min(block, self.L) <= SKINNY_ROWS and compiled_kernels(xp, self.K, self.acc)   # few rows: the compiled kernels read K and V as stored
         if self.acc != self.dtype and not stored: self.key_tile = min(self.key_tile, max(1, TILE_BYTES // max(1, 4 * self.nb * max(self.E, self.F))))   # half types: each tile's float32 K and V copies too
-        self.plan = attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile)
+        self.plan = _without_hidden_tiles(xp, attention_tiles(self.L, self.S, self.causal, self.window, block, self.key_tile), self.masks)
         visits = sum(j1 - j0 for *_, tiles in self.plan for j0, j1, *_ in tiles)   # keys read, summed over the blocks
         self.widen_once = self.acc != self.dtype and 4 * self.nb * self.S * max(self.E, self.F) <= TILE_BYTES and visits > self.S
         self.widened = {}                                  # the float32 copies of K and V that `tile` made once
