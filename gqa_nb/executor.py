@@ -151,7 +151,7 @@ def apply_masks(xp, s, axes:str, masks, mask_axes, in_place:bool=False) -> objec
         if not in_place: s = xp.where(m, s, neg_inf(xp, s)) if m.dtype == xp.bool else s + xp.astype(m, s.dtype)
         elif m.dtype != xp.bool: s += xp.astype(m, s.dtype)
         elif isinstance(s, np.ndarray): np.copyto(s, -np.inf, where=~m)
-        else: sys.modules["torch"].where(m, s, neg_inf(xp, s), out=s)   # torch: a select into `s` itself, twice as fast on the CPU as masked_fill_ (which reads the mask per score)
+        else: sys.modules["torch"].where(m, s, neg_inf(xp, s), out=s)   # torch: a select into `s` itself, 1.7x as fast on the CPU as masked_fill_ (an 8 MiB tile of scores, notebook 04)
     return s
 
 @implements("mask")
