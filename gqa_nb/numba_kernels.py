@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 import gqa_nb
+from .executor import apply_masks
 try:
     import numba
     from numba import types
@@ -503,11 +504,9 @@ def decode_step(q, k, v, mask=None, scale:float=1.0, softcap:float=None):
     n, half = B * Hkv, isinstance(q, torch.Tensor) and q.dtype == torch.bfloat16
     rows = q.reshape(n, Hq // Hkv, E)
     bias = None
-    if mask is not None:
+    if mask is not None:                                             # the masks' rule (apply_masks) on zeros: one number per key
         m = _numpy(mask if mask.dtype in (torch.bool, np.bool_) else (mask.float() if isinstance(mask, torch.Tensor) else mask))
-        m = m.reshape(m.shape[0], m.shape[-1])                       # (B or 1, S or 1)
-        m = np.where(m, np.float32(0), np.float32(-np.inf)) if m.dtype == np.bool_ else m.astype(np.float32, copy=False)
-        bias = np.repeat(m if m.shape == (B, S) else np.broadcast_to(m, (B, S)), Hkv, axis=0)   # (B·Hkv, S): a row per KV head
+        bias = np.repeat(apply_masks(np, np.zeros((B, S), np.float32), "bk", [m.reshape(m.shape[0], m.shape[-1])], ["bk"], in_place=True), Hkv, axis=0)   # (B·Hkv, S): a row per KV head
     o, _, _ = attend(rows.float() if half else rows, k.reshape(n, S, E), v.reshape(n, S, F), softcap, None, bias, scale)
     o = o.reshape(B, Hq, 1, F)
     return o.to(q.dtype) if half else o
