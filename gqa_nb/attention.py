@@ -253,7 +253,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
                   key_mask=None,           # (B, S) bool, True where a key is real (a padded batch): joins is_causal and window, unlike attn_mask
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16, and short float32 and bfloat16 decoding steps that see every key, appendix 17; other decoding steps straight to the compiled one pass where numba is installed, appendix 18)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16, short float32 and bfloat16 decoding steps that see every key, and long calls without a gradient that hide no key but by a top-left causal rule, appendix 17; other decoding steps straight to the compiled one pass where numba is installed, appendix 18)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask, **({} if key_mask is None else {"key_mask": key_mask}))
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
@@ -271,13 +271,15 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
     g = cached_graph(n_heads=Hq, n_kv_heads=Hkv, head_dim=E, v_head_dim=Ev, causal=causal_alignment if (is_causal or window is not None) else None,
                      window=window, softcap=softcap, scale=scale, dropout_p=dropout_p, strategy=strategy, has_mask=attn_mask is not None,
                      has_sinks=sinks is not None, fused=fused, block=block, return_lse=return_lse, return_weights=return_weights)
-    if (kernel == "auto" and strategy == "grouped" and fused and window is None and sinks is None and dropout_p == 0 and L == 1
-            and not (return_lse or return_weights) and not (is_causal and causal_alignment == "top_left")):   # a decoding step that sees every key but those a mask hides
+    plain = kernel == "auto" and strategy == "grouped" and fused and window is None and sinks is None and dropout_p == 0 and not (return_lse or return_weights)
+    if plain and L == 1 and not (is_causal and causal_alignment == "top_left"):   # a decoding step that sees every key but those a mask hides
         if use_torch and softcap is None and attn_mask is None and flex.sdpa_decodes(q, k, v):
             return flex.sdpa_decode(q, k, v, None if scale is None else float(scale))   # short, and no key hidden: SDPA's kernel (appendix 17)
         if kernels := _one_pass_kernels(q, k, v, attn_mask, Hq // Hkv):
             node = next(n for n in g.nodes if n.op == "fused_attention")
             return kernels.decode_step(q, k, v, attn_mask, node.attrs["scale"], node.attrs["softcap"])   # the fused op's one pass, without its graph (appendix 18)
+    if plain and use_torch and softcap is None and attn_mask is None and flex.sdpa_prefills(q, k, v, causal_alignment if is_causal else None):
+        return flex.sdpa_prefill(q, k, v, is_causal, None if scale is None else float(scale))   # no key hidden but by the rule, at a length where SDPA is faster (appendix 17)
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
     training = dropout_p > 0
     out = run_torch(g, inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=training, rng=generator)

@@ -8,7 +8,7 @@ import contextlib, datetime, json, os, platform, sys, time, tracemalloc, warning
 import numpy as np
 import torch, torch.nn.functional as F
 from .attention import gqa_attention
-from .flex import auto_kernel
+from .flex import auto_kernel, sdpa_prefill_rule
 
 # %% auto #0
 __all__ = ['CASES', 'QUICK_CASES', 'DEFAULT_CASES', 'IMPLS', 'PEERS', 'BOUND', 'NO_BACKWARD_CPU', 'NOT_TRAINED',
@@ -331,7 +331,8 @@ def run_bench(quick:bool=False,     # scaled-down shapes: a smoke test (FlexAtte
     if "gqa_nb_numpy" in impls and (device == "cuda" or dtype != "float32"):
         impls.remove("gqa_nb_numpy"); skipped["gqa_nb_numpy"] = "numpy runs float32 on the CPU only here"
     table = QUICK_CASES if quick else CASES
-    if "gqa_nb_blocked" in impls and auto_kernel(device, getattr(torch, dtype), grad=any(table[n].get("train") for n in cases)) == "blocked":
+    routed = device == "cpu" and any(not table[n].get("train") and sdpa_prefill_rule(table[n]["L"], table[n]["S"], "top_left" if table[n]["causal"] else None, getattr(torch, dtype)) for n in cases)
+    if "gqa_nb_blocked" in impls and auto_kernel(device, getattr(torch, dtype), grad=any(table[n].get("train") for n in cases)) == "blocked" and not routed:
         impls.remove("gqa_nb_blocked"); skipped["gqa_nb_blocked"] = "kernel='auto' runs the blocked loop here: it is gqa_nb_torch"
     pause = (0.0 if device == "cuda" else 0.02 if quick else 0.1) if pause is None else pause
     sync = torch.cuda.synchronize if device == "cuda" else None

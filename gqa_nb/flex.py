@@ -10,8 +10,9 @@ from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_name
 from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, cpu_facts, _mapped, _tangents
 
 # %% auto #0
-__all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES', 'flex_attention_fn',
-           'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel', 'use_sdpa', 'sdpa_decodes', 'sdpa_decode']
+__all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES', 'SDPA_PREFILL_ROWS',
+           'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel', 'use_sdpa', 'sdpa_decodes',
+           'sdpa_decode', 'sdpa_prefill_rule', 'sdpa_prefills', 'sdpa_prefill']
 
 # %% ../nbs/17_flex.ipynb #7cbaa5e0
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
@@ -162,3 +163,22 @@ def sdpa_decode(q, k, v, scale:float=None):
     (B, Hq, _, E), Hkv = q.shape, k.shape[1]
     out = torch.nn.functional.scaled_dot_product_attention(q.reshape(B, Hkv, Hq // Hkv, E), k, v, is_causal=False, scale=scale)
     return out.reshape(B, Hq, 1, v.shape[-1])
+
+# %% ../nbs/17_flex.ipynb #e4ab7ed4
+SDPA_PREFILL_ROWS = {"causal": 2048, "none": 256}   # kernel="auto": a call that hides no key but by the causal rule goes to SDPA from this many query rows per head, by whether it has the rule
+
+def sdpa_prefill_rule(L:int, S:int, causal:str, dtype) -> bool:
+    "`sdpa_prefills` by the call's shape and dtype alone (on the CPU): at least `SDPA_PREFILL_ROWS` query rows, by the rule (`causal`: None, 'top_left' or 'bottom_right'), which SDPA's `is_causal` says (top-left, or as many queries as keys); float32, or bfloat16 where `SDPA_AUTO_CPU_TRAIN`."
+    if L < SDPA_PREFILL_ROWS["causal" if causal else "none"] or not (dtype == torch.float32 or (dtype == torch.bfloat16 and SDPA_AUTO_CPU_TRAIN)): return False
+    return causal != "bottom_right" or L == S
+
+def sdpa_prefills(q, k, v, causal:str=None) -> bool:
+    "Does `kernel='auto'` hand a `gqa_attention` call that hides no key but by the causal rule (`causal`) straight to SDPA, by its arrays? q, k and v of one dtype on the CPU whose shape `sdpa_prefill_rule` takes (lengths where SDPA's kernel was measured faster), no gradient wanted (nor a forward-mode tangent, nor `vmap`)."
+    if q.device.type != "cpu" or not sdpa_prefill_rule(q.shape[-2], k.shape[-2], causal, q.dtype): return False
+    if k.dtype != q.dtype or v.dtype != q.dtype or k.device != q.device or v.device != q.device: return False
+    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad): return False
+    return not _mapped(q, k, v) and not _tangents(q, k, v)
+
+def sdpa_prefill(q, k, v, causal:bool, scale:float=None):
+    "`scaled_dot_product_attention` with `enable_gqa`, the causal rule top-left (for `L = S` bottom-right says the same)."
+    return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=scale, enable_gqa=q.shape[1] != k.shape[1])
