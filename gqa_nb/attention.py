@@ -12,14 +12,14 @@ from fastcore.basics import patch
 from .config import GQAConfig, check_int, check_real, check_bool
 from .graph import ALIGNMENTS, EinsumGraph
 from .builder import build_attention_graph, STRATEGIES
-from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, KERNELS
+from .executor import run_numpy, run_torch, allowed_grid, safe_softmax, namespace_of, device_of, KERNELS
 from .graph import replace_nodes
 from .fastpath import fuse_attention, run_vjp, autocast_dtype, constant_result, compiled_kernels, SKINNY_ROWS, _mapped, _tangents, _tracing
 from . import flex   # registers FlexAttention and SDPA as lowerings of the fused op (kernel="flex", "sdpa"; appendix 17)
 
 # %% auto #0
 __all__ = ['GRAPHS', 'SPECS', 'AttentionSpecError', 'AttentionSpec', 'GraphShelf', 'cached_graph', 'attention_graph',
-           'gqa_attention', 'reference_attention', 'gqa_attention_backward']
+           'causal_and_padding', 'gqa_attention', 'reference_attention', 'gqa_attention_backward']
 
 # %% ../nbs/05_attention.ipynb #24187793
 def _is_torch(x): return type(x).__module__.split(".")[0] == "torch"
@@ -222,6 +222,19 @@ def _with_key_mask(attn_mask, key_mask, B:int, S:int):
     xp = namespace_of(attn_mask)
     return xp.where(keys, attn_mask, xp.asarray(-math.inf, dtype=attn_mask.dtype))
 
+def causal_and_padding(mask,                 # a bool attention mask (B or 1, 1, L, S), numpy or torch; other masks give None
+                       window:int|None=None,  # a sliding window the mask holds too, if any
+                      ) -> tuple|None:
+    "`(alignment, key_mask)` where the bool `mask` `(B, 1, L, S)` is exactly the causal rule (top-left or bottom-right, with `window`) and a mask of keys, `key_mask` `(B, S)` (True where some query sees the key) — what transformers builds for a padded batch; else None. With the rule and the keys apart, the fused op skips the tiles the rule hides and stores the padding as runs of hidden keys, where a full mask makes it test every tile and select every score of the tiles it visits."
+    xp = namespace_of(mask)
+    if mask.dtype != xp.bool or mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[2] < 2: return None
+    B, _, L, S = mask.shape
+    keys = xp.any(mask, axis=2)                       # (B, 1, S): a key that no query sees is hidden
+    for alignment in ("top_left",) if L == S else ("top_left", "bottom_right"):
+        rule = allowed_grid(xp, L, S, alignment, window, device=device_of(mask)) & keys[:, :, None, :]
+        if (torch.equal(mask, rule) if _is_torch(mask) else bool(np.array_equal(mask, rule))): return alignment, keys[:, 0]
+    return None
+
 def _one_pass_kernels(q, k, v, attn_mask, groups:int):
     "The compiled kernels' module (appendix 18) where `kernel='auto'` hands a decoding step straight to their one pass (`decode_step`), past the graph: one query row per head, at most `SKINNY_ROWS` query heads per KV head, q, k and v of one dtype that the one pass takes (float32 or bfloat16 CPU tensors, float32 numpy arrays), no mask or one mask for every head and query (`(B or 1, 1, 1, S)`: a padding mask, one bias per key), no gradient wanted (nor a forward-mode tangent, nor `vmap`, nor `torch.compile` tracing); else None."
     if q.shape[-2] != 1 or groups > SKINNY_ROWS or (attn_mask is not None and attn_mask.shape[1] != 1) or k.dtype != q.dtype or v.dtype != q.dtype: return None
@@ -265,6 +278,9 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
         if is_causal: raise ValueError("attn_mask and is_causal cannot both be given (SDPA's documented rule): fold the causal rule into attn_mask")
         if window is not None: raise ValueError("attn_mask and window cannot both be given: a window is a causal mask; fold it into attn_mask")
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
+    if attn_mask is not None and key_mask is None and L > block and not (use_torch and (_tracing(namespace_of(q)) or _mapped(attn_mask))):
+        if split := causal_and_padding(attn_mask[(None,) * (4 - attn_mask.ndim)]):   # the rule and the padding in one mask: taken apart
+            attn_mask, is_causal, causal_alignment, key_mask = None, True, *split
     if key_mask is not None: attn_mask = _with_key_mask(attn_mask, key_mask, B, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
     _check_run_options(kernel, generator, sinks, Hq, use_torch)

@@ -252,19 +252,17 @@ def _block_masks(masks, i0, i1, k0, k1):
     pick = lambda n, a, b: slice(a, b) if n > 1 else slice(None)
     return [m[..., pick(m.shape[-2], i0, i1), pick(m.shape[-1], k0, k1)] for m in masks]
 
-_EDGE_BIAS = {}
+_EDGE_RULE = {}
 
-def _edge_bias(xp, like, n:int, w:int, d:int, window:int=None):
-    "`(n, w)`: 0 where row `a` may see column `b` (`b <= a + d`, inside the window), -inf elsewhere, in `like`'s dtype and device. Added to a tile's cut columns, it hides what the mask rule hides (faster on the CPU than a masked fill); cached per shape (not while `torch.compile` traces: it keeps no array between calls)."
-    key = None if _tracing(xp) else (xp.__name__, str(like.dtype), str(device_of(like)), n, w, d, window)
-    if key in _EDGE_BIAS: return _EDGE_BIAS[key]
-    dev = device_of(like)
-    ok = allowed(xp.arange(n, device=dev)[:, None] + d, xp.arange(w, device=dev)[None, :], window)
-    bias = xp.where(ok, xp.zeros((), dtype=like.dtype, device=dev), neg_inf(xp, like))
+def _edge_allowed(xp, n:int, w:int, d:int, window:int=None, device=None):
+    "`(n, w)` bool: may row `a` see column `b` (`b <= a + d`, inside the window)? The mask rule on a tile's cut columns; cached per shape (not while `torch.compile` traces: it keeps no array between calls)."
+    key = None if _tracing(xp) else (xp.__name__, str(device), n, w, d, window)
+    if key in _EDGE_RULE: return _EDGE_RULE[key]
+    ok = allowed(xp.arange(n, device=device)[:, None] + d, xp.arange(w, device=device)[None, :], window)
     if key is not None:
-        if len(_EDGE_BIAS) > 256: _EDGE_BIAS.clear()
-        _EDGE_BIAS[key] = bias
-    return bias
+        if len(_EDGE_RULE) > 256: _EDGE_RULE.clear()
+        _EDGE_RULE[key] = ok
+    return ok
 
 KEY_RUN_FILLS = 64   # a bool mask that hides the same keys from every query row of a KV head (a padding mask) is stored run by run where it has at most this many runs (all sequences together); else selected by mask
 
@@ -363,9 +361,12 @@ def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1, buf=None):
     xp, n, kn = self.xp, i1 - i0, j1 - j0
     s, t = _scores(xp, qs, self.tile(self.K, j0, j1, qs.shape[1]), self.scale, _view(xp, buf, (self.nb, qs.shape[1], kn))), None
     if self.cap: t = xp.tanh(s / self.cap); s = t * self.cap
-    if c1 > c0:                                        # the mask rule, on the columns it cuts
-        edge = xp.reshape(s, (self.nb, self.nr, n, kn))[..., c0 - j0:c1 - j0]
-        edge += _edge_bias(xp, s, n, c1 - c0, i0 + query_offset(self.L, self.S, self.causal) - c0, self.window)
+    if c1 > c0:                                        # the mask rule, on the columns it cuts: selected, so a NaN in a hidden key stays hidden
+        ok = _edge_allowed(xp, n, c1 - c0, i0 + query_offset(self.L, self.S, self.causal) - c0, self.window, device_of(s))
+        if _writable(xp): apply_masks(xp, xp.reshape(s, (self.nb, self.nr, n, kn))[..., c0 - j0:c1 - j0], "qk", [ok], ["qk"], in_place=True)
+        else:                                          # (autograd records it, or compile traces it: a select over the whole tile)
+            seen = lambda w: xp.ones((n, w), dtype=xp.bool, device=device_of(s))
+            s = xp.reshape(apply_masks(xp, xp.reshape(s, (self.nb, self.nr, n, kn)), "qk", [xp.concat([seen(c0 - j0), ok, seen(j1 - c1)], axis=1)], ["qk"]), s.shape)
     if self.key_runs is None: self.key_runs, self.other_masks = _key_runs(xp, self.masks, len(self.P), self.S)
     if self.key_runs:                                  # runs of hidden keys: stores into the rows they cut
         rows = xp.reshape(s, self.lead + (s.shape[1], kn))

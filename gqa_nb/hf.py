@@ -13,12 +13,12 @@ except ImportError as e:
     raise ImportError("gqa_nb.hf needs HuggingFace transformers with AttentionInterface and AttentionMaskInterface "
                       f"(tested with 5.24): pip install 'transformers>=5.24,<6' ({e})") from e
 import functools, inspect
-from .attention import gqa_attention, _check_mask
+from .attention import gqa_attention, causal_and_padding, _check_mask
 from .executor import KERNELS, allowed_grid
 
 # %% auto #0
 __all__ = ['LAYER_KWARGS', 'REFUSED_KWARGS', 'PACKED_KWARGS', 'PASSED_KWARGS', 'HARMLESS_KWARGS', 'document_mask',
-           'causal_and_padding', 'gqa_nb_attention_forward', 'register']
+           'gqa_nb_attention_forward', 'register']
 
 # %% ../nbs/09_hf.ipynb #2b61a4af
 def _declared_kwargs() -> frozenset:
@@ -103,17 +103,6 @@ def _one_mask(query, key, mask, causal:bool, window, docs, bias):
         _check_mask(bias, query.shape[0], query.shape[1], query.shape[2], key.shape[2], name="position_bias")
         mask = bias if mask is None else (torch.where(mask, bias, float("-inf")) if mask.dtype == torch.bool else bias + mask)
     return mask
-
-def causal_and_padding(mask:torch.Tensor, # transformers' 4D attention mask
-                       window:int|None=None, # the layer's sliding window, if any
-                      ) -> tuple|None:
-    "`(alignment, key_mask)` where the bool `mask` `(B, 1, L, S)` is exactly the causal rule (top-left or bottom-right, with `window`) and a mask of keys, `key_mask` `(B, S)` (True where some query sees the key) — what transformers builds for a padded batch; else None. With the rule and the keys apart, the fused op skips the tiles the rule hides, where a full mask makes it visit every one."
-    if mask.dtype != torch.bool or mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[2] < 2: return None
-    B, _, L, S = mask.shape
-    keys = mask.any(dim=2)                            # (B, 1, S): a key that no query sees is hidden
-    for alignment in ("top_left",) if L == S else ("top_left", "bottom_right"):
-        if torch.equal(mask, allowed_grid(torch, L, S, alignment, window, device=mask.device) & keys[:, :, None, :]): return alignment, keys[:, 0]
-    return None
 
 def gqa_nb_attention_forward(module:torch.nn.Module, # the attention layer calling us (read: `training`, `is_causal`)
                              query:torch.Tensor,      # (B, Hq, L, E), rotated
