@@ -280,7 +280,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
         attn_mask = _check_mask(attn_mask, B, Hq, L, S)
     if attn_mask is not None and key_mask is None and L > block and not (use_torch and (_tracing(namespace_of(q)) or _mapped(attn_mask))):
         if split := causal_and_padding(attn_mask[(None,) * (4 - attn_mask.ndim)]):   # the rule and the padding in one mask: taken apart
-            attn_mask, is_causal, causal_alignment, key_mask = None, True, *split
+            attn_mask, is_causal, causal_alignment, key_mask = None, True, split[0], None if bool(split[1].all()) else split[1]   # (no padding: the rule alone)
     if key_mask is not None: attn_mask = _with_key_mask(attn_mask, key_mask, B, S)
     if causal_alignment not in ALIGNMENTS: raise ValueError(f"causal_alignment={causal_alignment!r} must be one of {ALIGNMENTS}")
     _check_run_options(kernel, generator, sinks, Hq, use_torch)
