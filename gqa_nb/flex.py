@@ -125,9 +125,10 @@ def auto_kernel(device, dtype, grad:bool=False) -> str:
 
 # %% ../nbs/17_flex.ipynb #e5d0a003
 def use_sdpa(cx, node, q) -> bool:
-    "Run fused `node` on SDPA's fused kernel? `kernel` 'sdpa', or 'auto' where `auto_kernel` says so; only what SDPA can say (the checks that need k, v and the masks are in `_fused_sdpa`)."
+    "Run fused `node` on SDPA's fused kernel? `kernel` 'sdpa', or 'auto' where `auto_kernel` says so (on a CPU without AMX tiles not the causal rule with a mask, which SDPA would take as one mask, every tile visited); only what SDPA can say (the checks that need k, v and the masks are in `_fused_sdpa`)."
     if cx.kernel not in ("sdpa", "auto") or not is_torch_namespace(cx.xp): return False
     if cx.kernel == "auto" and auto_kernel(q.device, q.dtype, torch.is_grad_enabled() and q.requires_grad) != "sdpa": return False
+    if cx.kernel == "auto" and not SDPA_AUTO_CPU and node.attrs.get("causal") and len(node.inputs) > 3: return False   # the rule would be folded into the mask, every tile visited: without AMX the loop trains faster there
     return _maps_to_heads(node) and not node.attrs.get("softcap") and not node.attrs.get("window")
 
 def _fused_sdpa(cx, node, q, k, v, *masks):
