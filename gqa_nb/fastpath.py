@@ -362,11 +362,9 @@ def logits(self:AttentionProblem, qs, i0, i1, j0, j1, c0, c1, buf=None):
     s, t = _scores(xp, qs, self.tile(self.K, j0, j1, qs.shape[1]), self.scale, _view(xp, buf, (self.nb, qs.shape[1], kn))), None
     if self.cap: t = xp.tanh(s / self.cap); s = t * self.cap
     if c1 > c0:                                        # the mask rule, on the columns it cuts: selected, so a NaN in a hidden key stays hidden
-        ok = _edge_allowed(xp, n, c1 - c0, i0 + query_offset(self.L, self.S, self.causal) - c0, self.window, device_of(s))
-        if _writable(xp): apply_masks(xp, xp.reshape(s, (self.nb, self.nr, n, kn))[..., c0 - j0:c1 - j0], "qk", [ok], ["qk"], in_place=True)
-        else:                                          # (autograd records it, or compile traces it: a select over the whole tile)
-            seen = lambda w: xp.ones((n, w), dtype=xp.bool, device=device_of(s))
-            s = xp.reshape(apply_masks(xp, xp.reshape(s, (self.nb, self.nr, n, kn)), "qk", [xp.concat([seen(c0 - j0), ok, seen(j1 - c1)], axis=1)], ["qk"]), s.shape)
+        d, tile = i0 + query_offset(self.L, self.S, self.causal), xp.reshape(s, (self.nb, self.nr, n, kn))
+        if _writable(xp): apply_masks(xp, tile[..., c0 - j0:c1 - j0], "qk", [_edge_allowed(xp, n, c1 - c0, d - c0, self.window, device_of(s))], ["qk"], in_place=True)
+        else: s = xp.reshape(apply_masks(xp, tile, "qk", [_edge_allowed(xp, n, kn, d - j0, self.window, device_of(s))], ["qk"]), s.shape)   # (autograd records it, or compile traces it: over the whole tile)
     if self.key_runs is None: self.key_runs, self.other_masks = _key_runs(xp, self.masks, len(self.P), self.S)
     if self.key_runs:                                  # runs of hidden keys: stores into the rows they cut
         rows = xp.reshape(s, self.lead + (s.shape[1], kn))

@@ -155,7 +155,11 @@ SDPA_DECODE_KV_BYTES = {torch.float32: 4 * 2**20, torch.bfloat16: 2 * 2**20}   #
 def sdpa_decodes(q, k, v) -> bool:
     "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 or bfloat16 on the CPU, no gradient wanted (nor a forward-mode tangent, nor `vmap`: SDPA's CPU kernel has neither rule), and a K of at most `SDPA_DECODE_KV_BYTES[dtype]`. (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
     if q.shape[-2] != 1 or q.device.type != "cpu" or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES.get(q.dtype, -1): return False
-    if k.dtype != q.dtype or v.dtype != q.dtype or k.device != q.device or v.device != q.device: return False   # (on every call: tested cheapest first)
+    return _sdpa_may_run(q, k, v)
+
+def _sdpa_may_run(q, k, v) -> bool:
+    "May a call go straight to SDPA's CPU kernel, by what its arrays carry? q, k and v of one dtype and device, no gradient wanted, no forward-mode tangent, no `vmap` (SDPA's CPU kernel has neither rule). (On every call: tested cheapest first.)"
+    if k.dtype != q.dtype or v.dtype != q.dtype or k.device != q.device or v.device != q.device: return False
     if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad): return False
     return not _mapped(q, k, v) and not _tangents(q, k, v)
 
@@ -175,10 +179,7 @@ def sdpa_prefill_rule(L:int, S:int, causal:str, dtype) -> bool:
 
 def sdpa_prefills(q, k, v, causal:str=None) -> bool:
     "Does `kernel='auto'` hand a `gqa_attention` call that hides no key but by the causal rule (`causal`) straight to SDPA, by its arrays? q, k and v of one dtype on the CPU whose shape `sdpa_prefill_rule` takes (lengths where SDPA's kernel was measured faster), no gradient wanted (nor a forward-mode tangent, nor `vmap`)."
-    if q.device.type != "cpu" or not sdpa_prefill_rule(q.shape[-2], k.shape[-2], causal, q.dtype): return False
-    if k.dtype != q.dtype or v.dtype != q.dtype or k.device != q.device or v.device != q.device: return False
-    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad): return False
-    return not _mapped(q, k, v) and not _tangents(q, k, v)
+    return q.device.type == "cpu" and sdpa_prefill_rule(q.shape[-2], k.shape[-2], causal, q.dtype) and _sdpa_may_run(q, k, v)
 
 def sdpa_prefill(q, k, v, causal:bool, scale:float=None):
     "`scaled_dot_product_attention` with `enable_gqa`, the causal rule top-left (for `L = S` bottom-right says the same)."
