@@ -1,18 +1,25 @@
 """Device check for a GPU machine (run by hand where one is lent; CI has no GPU).
 
-    PYTHONPATH=. python .ci/gpu_check.py OUTDIR
+    PYTHONPATH=. python .ci/gpu_check.py OUTDIR [SECTION ...]
 
-(GQA_CHECK_CASES, default 40, sets the sweep's size: every new dtype, head dim and mask structure compiles
-FlexAttention once, 2.5 minutes for 12 cases on a 2-core CPU dry run with GQA_CHECK_DEVICE=cpu.)
+Sections run in the order given (default: routes gradients dropout train bench sweep long), each on its own: one that
+fails is reported and the others still run; the exit status is 1 if any failed. GQA_CHECK_BUDGET_S (default: none)
+stops starting sections once that many seconds have passed, and says which were not run. GQA_CHECK_CASES (default
+40) sets the sweep's size: every new dtype, head dim and mask structure compiles FlexAttention once, 2.5 minutes for
+12 cases on a 2-core CPU dry run with GQA_CHECK_DEVICE=cpu.
 
-1. the SDPA-equality sweep on CUDA: torch executor (both strategies, both lowerings: FlexAttention and the
+sweep: the SDPA-equality sweep on CUDA: torch executor (both strategies, both lowerings: FlexAttention and the
    blocked loop) against a float64 reference (SDPA with enable_gqa=True, or the explicit formula for
    bottom-right/window/softcap) computed on the CPU; half types within 1.5x SDPA's own error in that dtype
    on the same device and inputs (plus the dtype's machine epsilon);
-2. gradients w.r.t. q, k, v against SDPA's: float64 (blocked loop) and float32 on FlexAttention;
-3. seeded dropout on CUDA is reproducible;
-4. `gqa_nb.bench` on CUDA: the reference cases in float32 and bfloat16, the long cases in bfloat16, training
-   (forward and backward at 2048 and 8192 tokens; FlexAttention's backward among the peers) in both, written to OUTDIR/bench_cuda_*.json and printed as tables.
+routes: `kernel="auto"` on CUDA hands what SDPA says to SDPA (through `gqa_attention` and through a graph's fused node),
+   FlexAttention or the loop the rest: outputs and gradients within 1.5x SDPA's own error against float64; reports
+   whether a NaN in a key the causal rule hides stays hidden;
+gradients: gradients w.r.t. q, k, v against SDPA's: float64 (blocked loop) and float32 on FlexAttention;
+dropout: seeded dropout on CUDA is reproducible;
+train, bench, long: `gqa_nb.bench` on CUDA: training (forward and backward at 2048 and 8192 tokens; FlexAttention's
+   backward among the peers) in float32 and bfloat16, the reference cases in both, the long cases in bfloat16, written to
+   OUTDIR/bench_cuda_*.json and printed as tables.
 """
 import os, sys, json, time, platform
 import numpy as np, torch, torch.nn.functional as F
@@ -23,78 +30,146 @@ torch._dynamo.config.recompile_limit = 256   # the sweep compiles FlexAttention 
 dev = torch.device(os.environ.get("GQA_CHECK_DEVICE", "cuda"))  # "cpu" to dry-run the script here
 print(f"torch {torch.__version__}, {torch.cuda.get_device_name(0) if dev.type == 'cuda' else platform.processor()}, python {platform.python_version()}", flush=True)
 
-# 1. the sweep (half types: against the float64 reference on the same rounded inputs)
-rng = np.random.default_rng(0)
-TOL = {torch.float64: 1e-10, torch.float32: 1e-5, torch.bfloat16: None, torch.float16: None}  # half types: 1.5x SDPA's own error + eps
-worst, n = {}, 0
-t0 = time.time()
-for case in range(int(os.environ.get("GQA_CHECK_CASES", 40))):
-    Hkv, G = [(1, 1), (2, 1), (1, 2), (2, 3), (1, 4), (2, 7), (1, 8), (3, 4), (8, 4), (1, 71)][case % 10]
-    B, L, S, E = int(rng.integers(1, 4)), int(rng.integers(1, 40)), int(rng.integers(1, 70)), int(rng.choice([8, 16, 64, 128]))
-    kind = ["none", "causal", "bottom_right", "window", "bool_mask", "float_mask"][case % 6]
-    kw = dict(scale=[None, 0.3][case % 2], softcap=[None, None, 20.0][case % 3])
-    if kind == "causal": kw["is_causal"] = True
-    if kind in ("bottom_right", "window"): kw.update(is_causal=True, causal_alignment="bottom_right", window=int(rng.integers(1, 9)) if kind == "window" else None)
-    q, k, v = (torch.from_numpy(rng.standard_normal(s)) for s in ((B, Hkv * G, L, E), (B, Hkv, S, E), (B, Hkv, S, E)))
-    if kind in ("bool_mask", "float_mask"):
-        m = torch.from_numpy(rng.random((B, 1, L, S)) > 0.3)
-        kw["attn_mask"] = m if kind == "bool_mask" else torch.where(m, torch.from_numpy(rng.standard_normal((B, 1, L, S))), torch.tensor(float("-inf"), dtype=torch.float64))
-    for dtype, tol in TOL.items():
-        rounded = lambda x: x.to(dtype).double() if x.is_floating_point() else x   # the reference sees the same rounded inputs
-        ref = reference_attention(rounded(q), rounded(k), rounded(v), **{a: rounded(x) if isinstance(x, torch.Tensor) else x for a, x in kw.items()})
-        cast = lambda x: x.to(dev, dtype) if x.is_floating_point() else x.to(dev)
-        dkw = {a: cast(x) if isinstance(x, torch.Tensor) else x for a, x in kw.items()}
-        if TOL[dtype] is None:  # SDPA's own error in this dtype, on this device, on the same rounded inputs
-            rival = reference_attention(cast(q), cast(k), cast(v), **dkw)
-            tol = 1.5 * (rival.double().cpu() - ref).abs().nan_to_num(0.0).max().item() + torch.finfo(dtype).eps   # a NaN of SDPA's loosens nothing
+def sweep():
+    "The SDPA-equality sweep (half types: against the float64 reference on the same rounded inputs)."
+    rng = np.random.default_rng(0)
+    TOL = {torch.float64: 1e-10, torch.float32: 1e-5, torch.bfloat16: None, torch.float16: None}  # half types: 1.5x SDPA's own error + eps
+    worst, n = {}, 0
+    t0 = time.time()
+    for case in range(int(os.environ.get("GQA_CHECK_CASES", 40))):
+        Hkv, G = [(1, 1), (2, 1), (1, 2), (2, 3), (1, 4), (2, 7), (1, 8), (3, 4), (8, 4), (1, 71)][case % 10]
+        B, L, S, E = int(rng.integers(1, 4)), int(rng.integers(1, 40)), int(rng.integers(1, 70)), int(rng.choice([8, 16, 64, 128]))
+        kind = ["none", "causal", "bottom_right", "window", "bool_mask", "float_mask"][case % 6]
+        kw = dict(scale=[None, 0.3][case % 2], softcap=[None, None, 20.0][case % 3])
+        if kind == "causal": kw["is_causal"] = True
+        if kind in ("bottom_right", "window"): kw.update(is_causal=True, causal_alignment="bottom_right", window=int(rng.integers(1, 9)) if kind == "window" else None)
+        q, k, v = (torch.from_numpy(rng.standard_normal(s)) for s in ((B, Hkv * G, L, E), (B, Hkv, S, E), (B, Hkv, S, E)))
+        if kind in ("bool_mask", "float_mask"):
+            m = torch.from_numpy(rng.random((B, 1, L, S)) > 0.3)
+            kw["attn_mask"] = m if kind == "bool_mask" else torch.where(m, torch.from_numpy(rng.standard_normal((B, 1, L, S))), torch.tensor(float("-inf"), dtype=torch.float64))
+        for dtype, tol in TOL.items():
+            rounded = lambda x: x.to(dtype).double() if x.is_floating_point() else x   # the reference sees the same rounded inputs
+            ref = reference_attention(rounded(q), rounded(k), rounded(v), **{a: rounded(x) if isinstance(x, torch.Tensor) else x for a, x in kw.items()})
+            cast = lambda x: x.to(dev, dtype) if x.is_floating_point() else x.to(dev)
+            dkw = {a: cast(x) if isinstance(x, torch.Tensor) else x for a, x in kw.items()}
+            if TOL[dtype] is None:  # SDPA's own error in this dtype, on this device, on the same rounded inputs
+                rival = reference_attention(cast(q), cast(k), cast(v), **dkw)
+                tol = 1.5 * (rival.double().cpu() - ref).abs().nan_to_num(0.0).max().item() + torch.finfo(dtype).eps   # a NaN of SDPA's loosens nothing
+            for strategy in ("grouped", "repeat"):
+                for kernel in ("flex", "blocked"):
+                    o = gqa_attention(cast(q), cast(k), cast(v), strategy=strategy, kernel=kernel, **dkw)
+                    assert o.device.type == dev.type and o.dtype == dtype
+                    err = (o.double().cpu() - ref).abs().max().item()
+                    worst[str(dtype), strategy, kernel] = max(worst.get((str(dtype), strategy, kernel), 0.0), err)
+                    assert err <= tol, f"case {case} {kind} {dtype} {strategy} {kernel}: error {err:.2e} > {tol:.2e}"
+                    n += 1
+    from gqa_nb import flex
+    assert dev.type != "cuda" or "fn" in flex._FLEX, "kernel='flex' never reached FlexAttention on CUDA"
+    print(f"sweep: {n} runs on {dev.type} equal the reference ({time.time() - t0:.1f} s); worst errors:", flush=True)
+    for (dt, s, kn), e in sorted(worst.items()):
+        t = TOL[getattr(torch, dt.split('.')[1])]
+        print(f"   {dt:15s} {s:8s} {kn:8s} {e:.2e}  (tolerance {'1.5x SDPA in that dtype + eps' if t is None else f'{t:.0e}'})")
+
+def _qkv():
+    torch.manual_seed(0)
+    return [torch.randn(*s, dtype=torch.float64, device=dev) for s in ((2, 32, 33, 64), (2, 8, 47, 64), (2, 8, 47, 64))]
+
+def gradients():
+    "Gradients w.r.t. q, k, v against SDPA's: float64 on the blocked loop, float32 on FlexAttention (its backward)."
+    q, k, v = _qkv()
+    mask = torch.rand(2, 1, 33, 47, device=dev) > 0.2
+    for kw in (dict(is_causal=True), dict(attn_mask=mask)):
+        def grads(f):
+            xs = [x.clone().requires_grad_() for x in (q, k, v)]
+            f(*xs).pow(2).sum().backward(); return [x.grad for x in xs]
+        ref = grads(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, enable_gqa=True, **kw))
         for strategy in ("grouped", "repeat"):
-            for kernel in ("flex", "blocked"):
-                o = gqa_attention(cast(q), cast(k), cast(v), strategy=strategy, kernel=kernel, **dkw)
-                assert o.device.type == dev.type and o.dtype == dtype
-                err = (o.double().cpu() - ref).abs().max().item()
-                worst[str(dtype), strategy, kernel] = max(worst.get((str(dtype), strategy, kernel), 0.0), err)
-                assert err <= tol, f"case {case} {kind} {dtype} {strategy} {kernel}: error {err:.2e} > {tol:.2e}"
-                n += 1
-from gqa_nb import flex
-assert dev.type != "cuda" or "fn" in flex._FLEX, "kernel='flex' never reached FlexAttention on CUDA"
-print(f"1. sweep: {n} runs on {dev.type} equal the reference ({time.time() - t0:.1f} s); worst errors:", flush=True)
-for (dt, s, kn), e in sorted(worst.items()):
-    t = TOL[getattr(torch, dt.split('.')[1])]
-    print(f"   {dt:15s} {s:8s} {kn:8s} {e:.2e}  (tolerance {'1.5x SDPA in that dtype + eps' if t is None else f'{t:.0e}'})")
+            got = grads(lambda a, b, c: gqa_attention(a, b, c, strategy=strategy, **kw))
+            err = max((x - y).abs().max().item() for x, y in zip(got, ref))
+            assert err < 1e-10, (kw.keys(), strategy, err)
+        ref32 = [g.float() for g in ref]
+        qf, kf, vf = q.float(), k.float(), v.float()
+        for strategy in ("grouped", "repeat"):  # float32 on FlexAttention (where its backward runs: CUDA)
+            xs = [t.clone().requires_grad_() for t in (qf, kf, vf)]
+            gqa_attention(*xs, strategy=strategy, kernel="flex", **kw).pow(2).sum().backward()
+            err = max((x.grad - y).abs().max().item() / y.abs().max().item() for x, y in zip(xs, ref32))
+            assert err < 1e-4, (kw.keys(), strategy, "flex float32", err)
+    print(f"gradients: w.r.t. q, k, v equal SDPA's on {dev.type}: float64 (blocked loop) and float32 on FlexAttention, relative 1e-4 (causal and masked, both strategies)", flush=True)
 
-# 2. gradients
-torch.manual_seed(0)
-q, k, v = (torch.randn(*s, dtype=torch.float64, device=dev) for s in ((2, 32, 33, 64), (2, 8, 47, 64), (2, 8, 47, 64)))
-mask = torch.rand(2, 1, 33, 47, device=dev) > 0.2
-for kw in (dict(is_causal=True), dict(attn_mask=mask)):
-    def grads(f):
-        xs = [x.clone().requires_grad_() for x in (q, k, v)]
-        f(*xs).pow(2).sum().backward(); return [x.grad for x in xs]
-    ref = grads(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, enable_gqa=True, **kw))
-    for strategy in ("grouped", "repeat"):
-        got = grads(lambda a, b, c: gqa_attention(a, b, c, strategy=strategy, **kw))
-        err = max((x - y).abs().max().item() for x, y in zip(got, ref))
-        assert err < 1e-10, (kw.keys(), strategy, err)
-    ref32 = [g.float() for g in ref]
-    qf, kf, vf = q.float(), k.float(), v.float()
-    for strategy in ("grouped", "repeat"):  # float32 on FlexAttention (where its backward runs: CUDA)
-        xs = [t.clone().requires_grad_() for t in (qf, kf, vf)]
-        gqa_attention(*xs, strategy=strategy, kernel="flex", **kw).pow(2).sum().backward()
-        err = max((x.grad - y).abs().max().item() / y.abs().max().item() for x, y in zip(xs, ref32))
-        assert err < 1e-4, (kw.keys(), strategy, "flex float32", err)
-print(f"2. gradients w.r.t. q, k, v equal SDPA's on {dev.type}: float64 (blocked loop) and float32 on FlexAttention, relative 1e-4 (causal and masked, both strategies)", flush=True)
+def routes():
+    "kernel='auto' on CUDA: which calls reach SDPA, and their outputs and gradients against float64."
+    from unittest import mock
+    from gqa_nb.config import GQAConfig
+    from gqa_nb.builder import build_attention_graph
+    from gqa_nb.fastpath import fuse_attention
+    from gqa_nb.executor import run_torch
+    real, calls = F.scaled_dot_product_attention, []
+    def counted(*a, **kw): calls.append(1); return real(*a, **kw)
+    gen = torch.Generator().manual_seed(1)
+    graph = fuse_attention(build_attention_graph(GQAConfig(512, 8, 2)))     # causal, head dim 64
+    cases = [(300, 300, 64, dict(is_causal=True), True), (1, 500, 64, {}, True), (1, 500, 64, dict(is_causal=True, causal_alignment="bottom_right"), True),
+             (64, 64, 64, dict(is_causal=True, causal_alignment="bottom_right"), True), (40, 90, 64, dict(is_causal=True, causal_alignment="bottom_right"), False),
+             (50, 70, 64, dict(window=8), False), (30, 30, 8, dict(is_causal=True, causal_alignment="bottom_right"), True), (20, 40, 8, dict(window=4), False), ("graph", 200, 64, {}, True)]
+    worst = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        for L, S, E, kw, routed in cases:
+            n = 200 if L == "graph" else L
+            q, k, v = (torch.randn(2, h, m, E, generator=gen).to(dev, dtype).requires_grad_() for h, m in ((8, n), (2, S), (2, S)))
+            run = (lambda a, b, c: run_torch(graph, dict(q=a, k=b, v=c), kernel="auto")) if L == "graph" else (lambda a, b, c: gqa_attention(a, b, c, **kw))
+            kw_ref = dict(is_causal=True) if L == "graph" else kw
+            calls.clear()
+            with mock.patch("torch.nn.functional.scaled_dot_product_attention", counted): out = run(q, k, v)
+            assert dev.type != "cuda" or bool(calls) == routed, (L, S, E, kw, dtype, len(calls))   # (the CPU routes otherwise: a dry run checks the numbers)
+            dout = torch.randn(out.shape, generator=gen).to(dev, dtype)
+            got = (out, *torch.autograd.grad(out, (q, k, v), dout))
+            x64 = [t.detach().double().requires_grad_() for t in (q, k, v)]
+            r = reference_attention(*x64, **kw_ref); ref = (r, *torch.autograd.grad(r, x64, dout.double()))
+            rv = reference_attention(q, k, v, **kw_ref); rival = (rv, *torch.autograd.grad(rv, (q, k, v), dout))   # SDPA (or the explicit formula) in this dtype
+            for name, a, b, c in zip(("out", "dq", "dk", "dv"), got, ref, rival):
+                err, tol = (a.double() - b).abs().max().item(), 1.5 * (c.double() - b).abs().max().item() + 1e-5 * b.abs().max().item()
+                worst[str(dtype), name] = max(worst.get((str(dtype), name), 0.0), err / tol)
+                assert err <= tol, (L, S, E, kw, dtype, name, err, tol)
+    print("routes: kernel='auto' on CUDA reaches SDPA exactly where expected (9 kinds of call, float32 and bfloat16, through gqa_attention and a graph); "
+          "outputs and gradients within 1.5x SDPA's own error (+1e-5 relative); worst error / tolerance: " + ", ".join(f"{d} {n} {w:.2f}" for (d, n), w in sorted(worst.items())), flush=True)
+    for dtype in (torch.float32, torch.bfloat16):
+        q, k, v = (torch.randn(1, 8, 300, 64, generator=gen).to(dev, dtype) for _ in range(3))
+        k[:, :, 200] = float("nan")
+        for kernel in ("auto", "flex", "blocked"):
+            o = gqa_attention(q, k, v, is_causal=True, kernel=kernel)
+            print(f"   a NaN in key 200, causal, {dtype}, kernel={kernel}: rows 0-199 finite: {bool(torch.isfinite(o[:, :, :200]).all())}", flush=True)
 
-# 3. dropout
-a = gqa_attention(q, k, v, dropout_p=0.3, generator=torch.Generator(device=dev).manual_seed(5))
-b = gqa_attention(q, k, v, dropout_p=0.3, generator=torch.Generator(device=dev).manual_seed(5))
-assert torch.equal(a, b) and not torch.equal(a, gqa_attention(q, k, v, dropout_p=0.3, generator=torch.Generator(device=dev).manual_seed(6)))
-print(f"3. seeded dropout on {dev.type} is reproducible", flush=True)
+def dropout():
+    "Seeded dropout is reproducible, and another seed gives another result."
+    q, k, v = _qkv()
+    a = gqa_attention(q, k, v, dropout_p=0.3, generator=torch.Generator(device=dev).manual_seed(5))
+    b = gqa_attention(q, k, v, dropout_p=0.3, generator=torch.Generator(device=dev).manual_seed(5))
+    assert torch.equal(a, b) and not torch.equal(a, gqa_attention(q, k, v, dropout_p=0.3, generator=torch.Generator(device=dev).manual_seed(6)))
+    print(f"dropout: seeded dropout on {dev.type} is reproducible", flush=True)
 
-# 4. bench
-from gqa_nb import bench
-torch._dynamo.reset(); flex._FLEX.clear()   # compiles start afresh: the bench times first calls
-for tag, kw in (("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")), ("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"])),
-                ("train_fp32", dict(dtype="float32", cases=["train", "train_long"])), ("train_bf16", dict(dtype="bfloat16", cases=["train", "train_long"]))):
-    res = bench.run_bench(device=dev.type, quick=dev.type != "cuda", log=lambda s: print(s, flush=True), **kw)
-    json.dump(res, open(f"{out_dir}/bench_{dev.type}_{tag}.json", "w"), indent=1)
-    print(f"4. bench on {dev.type}, {tag}:\n" + bench.bench_report(res), flush=True)
+def _bench(*runs):
+    from gqa_nb import bench, flex
+    for tag, kw in runs:
+        torch._dynamo.reset(); flex._FLEX.clear()   # compiles start afresh: the bench times first calls
+        res = bench.run_bench(device=dev.type, quick=dev.type != "cuda", log=lambda s: print(s, flush=True), **kw)
+        json.dump(res, open(f"{out_dir}/bench_{dev.type}_{tag}.json", "w"), indent=1)
+        print(f"bench on {dev.type}, {tag}:\n" + bench.bench_report(res), flush=True)
+
+def train(): _bench(("train_fp32", dict(dtype="float32", cases=["train", "train_long"])), ("train_bf16", dict(dtype="bfloat16", cases=["train", "train_long"])))
+def bench(): _bench(("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")))
+def long(): _bench(("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"])),)
+
+SECTIONS = dict(routes=routes, gradients=gradients, dropout=dropout, train=train, bench=bench, sweep=sweep, long=long)
+if __name__ == "__main__":
+    import traceback
+    names = sys.argv[2:] or list(SECTIONS)
+    bad = [n for n in names if n not in SECTIONS]
+    if bad: sys.exit(f"unknown section {bad[0]!r}; the sections are {', '.join(SECTIONS)}")
+    budget, t0, status = float(os.environ.get("GQA_CHECK_BUDGET_S", "inf")), time.time(), {}
+    for name in names:
+        if time.time() - t0 > budget: status[name] = "not run (budget spent)"; continue
+        t = time.time()
+        try: SECTIONS[name](); status[name] = f"passed ({time.time() - t:.0f} s)"
+        except Exception: traceback.print_exc(); status[name] = f"FAILED ({time.time() - t:.0f} s)"
+        print(f"== {name}: {status[name]}", flush=True)
+    print("gpu_check: " + ", ".join(f"{n} {s}" for n, s in status.items()), flush=True)
+    sys.exit(1 if any(s.startswith("FAILED") for s in status.values()) else 0)

@@ -266,7 +266,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
                   sinks=None,              # (Hq,) attention sinks: a logit per query head that joins its softmax (GPT-OSS)
                   return_weights:bool=False, # also return the attention weights (B, Hq, L, S), computed node by node
                   key_mask=None,           # (B, S) bool, True where a key is real (a padded batch): joins is_causal and window, unlike attn_mask
-                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (flex on CUDA but for float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16 but for the causal rule with a mask, short float32 and bfloat16 decoding steps that see every key, and long calls without a gradient that hide no key but by a top-left causal rule, appendix 17; other decoding steps straight to the compiled one pass where numba is installed, appendix 18)
+                  kernel:str="auto"):      # torch: "blocked", "flex" (FlexAttention), "sdpa" (SDPA's fused kernel) or "auto" (on CUDA SDPA where it says the call, else flex for half types and blocked for float32 and float64; on the CPU blocked, sdpa for bfloat16 with AMX, bfloat16 training with AVX512-BF16 but for the causal rule with a mask, short float32 and bfloat16 decoding steps that see every key, and long calls without a gradient that hide no key but by a top-left causal rule, appendix 17; other decoding steps straight to the compiled one pass where numba is installed, appendix 18)
     "Grouped-query attention with SDPA's `enable_gqa=True` semantics, on numpy or torch."
     use_torch = _check_inputs(q, k, v, attn_mask, **({} if key_mask is None else {"key_mask": key_mask}))
     if use_torch: q, k, v, attn_mask, sinks = _autocast(q, k, v, attn_mask, sinks)
@@ -295,7 +295,7 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
             node = next(n for n in g.nodes if n.op == "fused_attention")
             return kernels.decode_step(q, k, v, attn_mask, node.attrs["scale"], node.attrs["softcap"])   # the fused op's one pass, without its graph (appendix 18)
     if plain and use_torch and softcap is None and attn_mask is None and flex.sdpa_prefills(q, k, v, causal_alignment if is_causal else None):
-        return flex.sdpa_prefill(q, k, v, is_causal, None if scale is None else float(scale))   # no key hidden but by the rule, at a length where SDPA is faster (appendix 17)
+        return flex.sdpa_prefill(q, k, v, is_causal and (causal_alignment == "top_left" or L > 1), None if scale is None else float(scale))   # no key hidden but by the rule, where SDPA is faster (appendix 17)
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
     training = dropout_p > 0
     out = run_torch(g, inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=training, rng=generator)

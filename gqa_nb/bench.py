@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_bench.ipynb #e66d7768
 from __future__ import annotations
-import contextlib, datetime, json, os, platform, sys, time, tracemalloc, warnings
+import contextlib, datetime, json, os, platform, re, sys, time, tracemalloc, warnings
 import numpy as np
 import torch, torch.nn.functional as F
 from .attention import gqa_attention
@@ -116,8 +116,9 @@ def _first_call(name:str, f, sync=None) -> tuple:
         warnings.simplefilter("always")
         try: return _timed(f, sync), None
         except RuntimeError as e:
-            why = [str(w.message).strip() for w in caught if "not used because" in str(w.message)]
-            return None, " ".join(why) or str(e).strip().split("\n")[0]
+            said = [re.sub(r"\s*\(Triggered internally at [^)]*\)\.?", "", str(w.message)).strip() for w in caught]   # (its C++ source lines left out)
+            if any("not used because" in m for m in said): return None, " ".join(m for m in said if m)   # each kernel's heading, then its reasons
+            return None, str(e).strip().split("\n")[0]
 
 # %% ../nbs/14_bench.ipynb #293cf498
 @contextlib.contextmanager
@@ -331,7 +332,7 @@ def run_bench(quick:bool=False,     # scaled-down shapes: a smoke test (FlexAtte
     if "gqa_nb_numpy" in impls and (device == "cuda" or dtype != "float32"):
         impls.remove("gqa_nb_numpy"); skipped["gqa_nb_numpy"] = "numpy runs float32 on the CPU only here"
     table = QUICK_CASES if quick else CASES
-    routed = device == "cpu" and any(not table[n].get("train") and sdpa_prefill_rule(table[n]["L"], table[n]["S"], "top_left" if table[n]["causal"] else None, getattr(torch, dtype)) for n in cases)
+    routed = any((device == "cuda" or not table[n].get("train")) and sdpa_prefill_rule(table[n]["L"], table[n]["S"], "top_left" if table[n]["causal"] else None, getattr(torch, dtype), device) for n in cases)
     if "gqa_nb_blocked" in impls and auto_kernel(device, getattr(torch, dtype), grad=any(table[n].get("train") for n in cases)) == "blocked" and not routed:
         impls.remove("gqa_nb_blocked"); skipped["gqa_nb_blocked"] = "kernel='auto' runs the blocked loop here: it is gqa_nb_torch"
     pause = (0.0 if device == "cuda" else 0.02 if quick else 0.1) if pause is None else pause
