@@ -151,15 +151,16 @@ def peak_extra_bytes(fn, kind:str) -> int:
     raise ValueError(f"kind={kind!r} must be 'numpy', 'torch' or 'cuda'")
 
 # %% ../nbs/14_bench.ipynb #7b5e7417
-def machine_probes(device:str="cpu", quick:bool=False) -> dict:
-    "Zero-argument probes {name: (fn, units of work)}: copy bandwidth (bytes moved) and matmul (FLOPs)."
+def machine_probes(device:str="cpu", quick:bool=False, dtype:str="float32") -> dict:
+    "Zero-argument probes {name: (fn, units of work)}: copy bandwidth (bytes moved) and matmul (FLOPs, in `dtype`; numpy's too in float32)."
     n = (8 if quick else 64) * 2**20
     x, y = torch.ones(n, device=device), torch.empty(n, device=device)
     m = 512 if quick else 2048
     a, b = torch.randn(m, m, device=device), torch.randn(m, m, device=device)
-    probes = dict(copy_torch=(lambda: y.copy_(x), 2 * x.numel() * 4), read_torch=(lambda: x.sum(), x.numel() * 4),
-                  matmul_torch=(lambda: a @ b, 2 * m**3))
-    if device == "cpu":
+    probes = dict(copy_torch=(lambda: y.copy_(x), 2 * x.numel() * 4), read_torch=(lambda: x.sum(), x.numel() * 4))
+    ah, bh = a.to(getattr(torch, dtype)), b.to(getattr(torch, dtype))
+    probes["matmul_torch"] = (lambda: ah @ bh, 2 * m**3)
+    if device == "cpu" and dtype == "float32":
         xn, yn, an, bn = x.numpy(), y.numpy(), a.numpy(), b.numpy()
         probes.update(copy_numpy=(lambda: np.copyto(yn, xn), 2 * xn.nbytes), matmul_numpy=(lambda: an @ bn, 2 * m**3))
     return probes
@@ -303,14 +304,14 @@ def _bench_case(case:str, c:dict, impls:list, meta:dict, *, device:str, dtype:st
         errs = _errors_vs_sdpa(case, fns, device, dtype, bool(c.get("train")))
         log(f"{case}: correct; measuring memory")
         peaks = {n: peak_extra_bytes(f, "numpy" if n == "gqa_nb_numpy" else "cuda" if device == "cuda" else "torch") for n, f in fns.items()}
-        probes = {p: fw for p, fw in machine_probes(device, quick).items()
+        probes = {p: fw for p, fw in machine_probes(device, quick, dtype).items()
                   if p.startswith(("copy", "read") if BOUND[case] == "memory" else "matmul")}
         log(f"{case}: timing {len(fns)} implementations and {len(probes)} probes, {reps} rounds")
         times = time_interleaved({**fns, **{p: f for p, (f, _) in probes.items()}}, reps, sync, pause)
     rates = {p: work / float(np.median(times[p])) / 1e9 for p, (_, work) in probes.items()}
     limit = max(r for p, r in rates.items() if not p.startswith("read"))
     meta["cases"][case] = dict(shape=c, **facts, bound=BOUND[case], **{f"{p}_{'gflops' if p.startswith('matmul') else 'gbps'}": round(r, 2) for p, r in rates.items()},
-                               **({"copy_gbps": round(limit, 2)} if BOUND[case] == "memory" else {"matmul_gflops": round(limit, 2)}))
+                               **({"copy_gbps": round(limit, 2)} if BOUND[case] == "memory" else {"matmul_gflops": round(limit, 2), "matmul_dtype": dtype}))
     return _case_records(case, facts, times, first, peaks, errs, limit)
 
 # %% ../nbs/14_bench.ipynb #da8e0028
@@ -369,7 +370,7 @@ def bench_report(result:dict) -> str:
         s = c["shape"]; mem = c["bound"] == "memory"
         lines += ["", f"{name}: B={s['B']} Hq={s['Hq']} Hkv={s['Hkv']} L={s['L']} S={s['S']} E={s['E']}{' causal' if s['causal'] else ''}"
                   + (f" · K+V {_mib(c['kv_bytes'])} · machine copy {c['copy_gbps']:.1f} GB/s (read+write), read {c.get('read_torch_gbps', float('nan')):.1f} GB/s" if mem else
-                     f" · {c['flops'] / 1e9:.2f} causal GFLOP · machine matmul {c['matmul_gflops']:.1f} GFLOP/s")]
+                     f" · {c['flops'] / 1e9:.2f} causal GFLOP · machine{' ' + c['matmul_dtype'] if c.get('matmul_dtype', 'float32') != 'float32' else ''} matmul {c['matmul_gflops']:.1f} GFLOP/s")]
         peer, peer_ms = fastest_peer(result, name)
         lines.append(f"fastest peer: {peer} ({peer_ms:.1f} ms)")
         cols = ["impl", "median ms", "x sdpa_gqa", "x fastest peer", "K/V GB/s" if mem else "GFLOP/s", "% of copy" if mem else "% of matmul",
