@@ -156,10 +156,9 @@ def machine_probes(device:str="cpu", quick:bool=False, dtype:str="float32") -> d
     n = (8 if quick else 64) * 2**20
     x, y = torch.ones(n, device=device), torch.empty(n, device=device)
     m = 512 if quick else 2048
-    a, b = torch.randn(m, m, device=device), torch.randn(m, m, device=device)
-    probes = dict(copy_torch=(lambda: y.copy_(x), 2 * x.numel() * 4), read_torch=(lambda: x.sum(), x.numel() * 4))
-    ah, bh = a.to(getattr(torch, dtype)), b.to(getattr(torch, dtype))
-    probes["matmul_torch"] = (lambda: ah @ bh, 2 * m**3)
+    a, b = (torch.randn(m, m, device=device).to(getattr(torch, dtype)) for _ in range(2))
+    probes = dict(copy_torch=(lambda: y.copy_(x), 2 * x.numel() * 4), read_torch=(lambda: x.sum(), x.numel() * 4),
+                  matmul_torch=(lambda: a @ b, 2 * m**3))
     if device == "cpu" and dtype == "float32":
         xn, yn, an, bn = x.numpy(), y.numpy(), a.numpy(), b.numpy()
         probes.update(copy_numpy=(lambda: np.copyto(yn, xn), 2 * xn.nbytes), matmul_numpy=(lambda: an @ bn, 2 * m**3))
