@@ -6,7 +6,9 @@ Sections run in the order given (default: routes gradients dropout train bench s
 fails is reported and the others still run; the exit status is 1 if any failed. GQA_CHECK_BUDGET_S (default: none)
 stops starting sections once that many seconds have passed, and says which were not run. GQA_CHECK_CASES (default
 40) sets the sweep's size: every new dtype, head dim and mask structure compiles FlexAttention once, 2.5 minutes for
-12 cases on a 2-core CPU dry run with GQA_CHECK_DEVICE=cpu.
+12 cases on a 2-core CPU dry run with GQA_CHECK_DEVICE=cpu. On one H200 (torch 2.11, a fresh machine, nothing
+compiled before) gradients took 52 s, train 102 s, bench 55 s and long 10 s, 283 s in all with the sweep
+(GQA_CHECK_CASES=12) stopping at a failure after 48 s. Needs numpy, torch, fastcore and array-api-compat.
 
 sweep: the SDPA-equality sweep on CUDA: torch executor (both strategies, both lowerings: FlexAttention and the
    blocked loop) against a float64 reference (SDPA with enable_gqa=True, or the explicit formula for
