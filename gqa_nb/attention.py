@@ -290,12 +290,12 @@ def gqa_attention(q, k, v,                 # (B, Hq, L, E), (B, Hkv, S, E), (B, 
     plain = kernel == "auto" and strategy == "grouped" and fused and window is None and sinks is None and dropout_p == 0 and not (return_lse or return_weights)
     if plain and L == 1 and not (is_causal and causal_alignment == "top_left"):   # a decoding step that sees every key but those a mask hides
         if use_torch and softcap is None and attn_mask is None and flex.sdpa_decodes(q, k, v):
-            return flex.sdpa_decode(q, k, v, None if scale is None else float(scale))   # short, and no key hidden: SDPA's kernel (appendix 17)
+            return flex.sdpa_call(q, k, v, scale=None if scale is None else float(scale), layout="packed")   # short, and no key hidden: SDPA's kernel (appendix 17)
         if kernels := _one_pass_kernels(q, k, v, attn_mask, Hq // Hkv):
             node = next(n for n in g.nodes if n.op == "fused_attention")
             return kernels.decode_step(q, k, v, attn_mask, node.attrs["scale"], node.attrs["softcap"])   # the fused op's one pass, without its graph (appendix 18)
     if plain and use_torch and softcap is None and attn_mask is None and flex.sdpa_prefills(q, k, v, causal_alignment if is_causal else None):
-        return flex.sdpa_prefill(q, k, v, is_causal and (causal_alignment == "top_left" or L > 1), None if scale is None else float(scale))   # no key hidden but by the rule, where SDPA is faster (appendix 17)
+        return flex.sdpa_call(q, k, v, is_causal=is_causal and (causal_alignment == "top_left" or L > 1), scale=None if scale is None else float(scale))   # no key hidden but by the rule, where SDPA is faster (appendix 17)
     inputs = dict(q=q, k=k, v=v, **({} if attn_mask is None else {"attn_mask": attn_mask}), **({} if sinks is None else {"sinks": sinks}))
     training = dropout_p > 0
     out = run_torch(g, inputs, training=training, generator=generator, kernel=kernel) if use_torch else run_numpy(g, inputs, training=training, rng=generator)

@@ -12,7 +12,7 @@ from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, 
 # %% auto #0
 __all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES', 'SDPA_PREFILL_ROWS',
            'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel', 'use_sdpa', 'sdpa_layout',
-           'sdpa_call', 'sdpa_decodes', 'sdpa_decode', 'sdpa_prefill_rule', 'sdpa_prefills', 'sdpa_prefill']
+           'sdpa_call', 'sdpa_decodes', 'sdpa_prefill_rule', 'sdpa_prefills']
 
 # %% ../nbs/17_flex.ipynb #7cbaa5e0
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
@@ -178,10 +178,6 @@ def _sdpa_may_run(q, k, v, grad:bool=False) -> bool:
     if not grad and torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad): return False
     return not _mapped(q, k, v) and not _tangents(q, k, v)
 
-def sdpa_decode(q, k, v, scale:float=None):
-    "A decoding step `(B, Hq, 1, E)` on SDPA's kernel, packed (`sdpa_call`): each KV head read once."
-    return sdpa_call(q, k, v, scale=scale, layout="packed")
-
 # %% ../nbs/17_flex.ipynb #e4ab7ed4
 SDPA_PREFILL_ROWS = {"causal": 2048, "none": 256}   # kernel="auto": a call that hides no key but by the causal rule goes to SDPA from this many query rows per head, by whether it has the rule
 
@@ -194,7 +190,3 @@ def sdpa_prefill_rule(L:int, S:int, causal:str, dtype, device="cpu") -> bool:
 def sdpa_prefills(q, k, v, causal:str=None) -> bool:
     "Does `kernel='auto'` hand a `gqa_attention` call that hides no key but by the causal rule (`causal`) straight to SDPA, by its arrays? q, k and v of one dtype whose shape `sdpa_prefill_rule` takes on their device (where SDPA's kernel was measured faster), no forward-mode tangent nor `vmap`, and on the CPU no gradient wanted (its backward on CUDA is SDPA's own)."
     return q.device.type in ("cpu", "cuda") and sdpa_prefill_rule(q.shape[-2], k.shape[-2], causal, q.dtype, q.device) and _sdpa_may_run(q, k, v, grad=q.is_cuda)
-
-def sdpa_prefill(q, k, v, causal:bool, scale:float=None):
-    "`sdpa_call` with the causal rule top-left (for `L = S` bottom-right says the same)."
-    return sdpa_call(q, k, v, is_causal=causal, scale=scale)
