@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python .ci/gpu_check.py OUTDIR [SECTION ...]
 
-Sections run in the order given (default: routes gradients dropout train bench sweep long), each on its own: one that
+Sections run in the order given (default: routes sinks gradients dropout train bench sweep long), each on its own: one that
 fails is reported and the others still run; the exit status is 1 if any failed. GQA_CHECK_BUDGET_S (default: none)
 stops starting sections once that many seconds have passed, and says which were not run. GQA_CHECK_CASES (default
 40) sets the sweep's size: every new dtype, head dim and mask structure compiles FlexAttention once, 2.5 minutes for
@@ -17,6 +17,9 @@ sweep: the SDPA-equality sweep on CUDA: torch executor (both strategies, both lo
 routes: `kernel="auto"` on CUDA hands what SDPA says to SDPA (through `gqa_attention` and through a graph's fused node),
    FlexAttention or the loop the rest: outputs and gradients within 1.5x SDPA's own error against float64; reports
    whether a NaN in a key the causal rule hides stays hidden;
+sinks: attention sinks with the LSE output under `kernel="auto"`: FlexAttention's log-sum-exp in bfloat16 on CUDA, the loop in
+   float32; outputs, LSE and gradients (the sinks' too) within 1.5x the loop's own error against float64; training at 2048
+   tokens timed against the loop;
 gradients: gradients w.r.t. q, k, v against SDPA's: float64 (blocked loop) and float32 on FlexAttention;
 dropout: seeded dropout on CUDA is reproducible;
 train, bench, long: `gqa_nb.bench` on CUDA: training (forward and backward at 2048 and 8192 tokens; FlexAttention's
@@ -141,6 +144,46 @@ def routes():
             o = gqa_attention(q, k, v, is_causal=True, kernel=kernel)
             print(f"   a NaN in key 200, causal, {dtype}, kernel={kernel}: rows 0-199 finite: {bool(torch.isfinite(o[:, :, :200]).all())}", flush=True)
 
+def sinks():
+    "Attention sinks with the LSE output (GPT-OSS) under kernel='auto': FlexAttention's log-sum-exp in bfloat16 on CUDA, the loop in float32; outputs, LSE and gradients (the sinks' too) within 1.5x the blocked loop's own error against float64; training at 2048 tokens timed against the loop."
+    from unittest import mock
+    from gqa_nb import flex
+    real, calls = flex.flex_attention_fn, []
+    def counted(): calls.append(1); return real()
+    gen, worst = torch.Generator().manual_seed(2), {}
+    for dtype in (torch.bfloat16, torch.float32):
+        for L, S, kw in ((300, 300, dict(is_causal=True, window=128)), (40, 90, dict(is_causal=True, causal_alignment="bottom_right")), (1, 500, {})):
+            xs = [torch.randn(*s, generator=gen).to(dev, dtype).requires_grad_() for s in ((2, 8, L, 64), (2, 2, S, 64), (2, 2, S, 64), (8,))]
+            wo, wl = torch.randn(2, 8, L, 64, generator=gen, dtype=torch.float64).to(dev), torch.randn(2, 8, L, generator=gen, dtype=torch.float64).to(dev)
+            def run(x, **extra):
+                out, lse = gqa_attention(*x[:3], sinks=x[3], return_lse=True, **kw, **extra)
+                return (out, lse, *torch.autograd.grad((out.double() * wo).sum() + (lse.double() * wl).sum(), x))
+            calls.clear()
+            with mock.patch.object(flex, "flex_attention_fn", counted): got = run(xs)
+            assert dev.type != "cuda" or bool(calls) == (dtype == torch.bfloat16), (L, S, kw, dtype, len(calls))
+            ref = run([t.detach().double().requires_grad_() for t in xs], kernel="blocked")
+            rival = run(xs, kernel="blocked")
+            for name, a, b, c in zip(("out", "lse", "dq", "dk", "dv", "dsinks"), got, ref, rival):
+                err, tol = (a.double() - b).abs().max().item(), 1.5 * (c.double() - b).abs().max().item() + 1e-5 * max(b.abs().max().item(), 1.0)
+                worst[str(dtype), name] = max(worst.get((str(dtype), name), 0.0), err / tol)
+                assert err <= tol, (L, S, kw, dtype, name, err, tol)
+    print(f"sinks: with sinks and the LSE output, kernel='auto' on {dev.type} {'runs FlexAttention in bfloat16 and the loop in float32' if dev.type == 'cuda' else '(a dry run: routing not checked)'}; "
+          "outputs, LSE and gradients within 1.5x the loop's own error against float64 (+1e-5 relative); worst error / tolerance: " + ", ".join(f"{d} {n} {w:.2f}" for (d, n), w in sorted(worst.items())), flush=True)
+    n = 2048 if dev.type == "cuda" else 256
+    xs = [torch.randn(*s, generator=gen).to(dev, torch.bfloat16).requires_grad_() for s in ((1, 32, n, 128), (1, 8, n, 128), (1, 8, n, 128), (32,))]
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    def step(kernel):
+        out = gqa_attention(*xs[:3], sinks=xs[3], is_causal=True, kernel=kernel)
+        torch.autograd.grad(out.float().square().sum(), xs); sync()
+    times = {}
+    for kernel in ("auto", "blocked"):
+        step(kernel); step(kernel)
+        t = []
+        for _ in range(5): t0 = time.perf_counter(); step(kernel); t.append(time.perf_counter() - t0)
+        times[kernel] = sorted(t)[2] * 1e3
+    print(f"   training with sinks, bfloat16, 1x32x{n}x128 against 8 KV heads, causal (forward and backward, median of 5): "
+          f"kernel='auto' {times['auto']:.2f} ms, the blocked loop {times['blocked']:.2f} ms", flush=True)
+
 def dropout():
     "Seeded dropout is reproducible, and another seed gives another result."
     q, k, v = _qkv()
@@ -161,7 +204,7 @@ def train(): _bench(("train_fp32", dict(dtype="float32", cases=["train", "train_
 def bench(): _bench(("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")))
 def long(): _bench(("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"])),)
 
-SECTIONS = dict(routes=routes, gradients=gradients, dropout=dropout, train=train, bench=bench, sweep=sweep, long=long)
+SECTIONS = dict(routes=routes, sinks=sinks, gradients=gradients, dropout=dropout, train=train, bench=bench, sweep=sweep, long=long)
 if __name__ == "__main__":
     import traceback
     names = sys.argv[2:] or list(SECTIONS)

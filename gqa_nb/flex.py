@@ -6,17 +6,19 @@
 from __future__ import annotations
 import math
 import torch
+from torch.nn.attention.flex_attention import AuxRequest
 from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_namespace, query_offset
-from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, cpu_facts, _mapped, _tangents
+from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, cpu_facts, merge_partials, _mapped, _tangents
 
 # %% auto #0
-__all__ = ['FLEX_CPU_MASK_INPUTS', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES', 'SDPA_PREFILL_ROWS',
-           'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel', 'use_sdpa', 'sdpa_layout',
-           'sdpa_call', 'sdpa_decodes', 'sdpa_prefill_rule', 'sdpa_prefills']
+__all__ = ['FLEX_CPU_MASK_INPUTS', 'FLEX_CPU_LSE', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES',
+           'SDPA_PREFILL_ROWS', 'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel',
+           'use_sdpa', 'sdpa_layout', 'sdpa_call', 'sdpa_decodes', 'sdpa_prefill_rule', 'sdpa_prefills']
 
 # %% ../nbs/17_flex.ipynb #7cbaa5e0
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
 FLEX_CPU_MASK_INPUTS = False   # on the CPU, mask inputs inside the compiled kernel fail to compile for some shapes (torch 2.13): off by default
+FLEX_CPU_LSE = False           # compiled FlexAttention on the CPU gives no log-sum-exp (torch 2.13: "`return_lse` is not supported yet"): LSE outputs and sinks stay on the blocked loop there
 
 def flex_attention_fn():
     "flex_attention, compiled once per process (`dynamic=True`: one kernel for every length); the plain function while tracing."
@@ -27,18 +29,23 @@ def flex_attention_fn():
     return _FLEX["fn"]
 
 def _maps_to_heads(node) -> bool:
-    "Does fused `node` fit FlexAttention's and SDPA's `(B, H, L, E)` with GQA: (batch, KV head) axes and at most one group axis, no LSE output and no sinks (the blocked loop gives those)?"
+    "Does fused `node` fit FlexAttention's and SDPA's `(B, H, L, E)` with GQA: (batch, KV head) axes and at most one group axis?"
     P, R, *_ = attention_spec_parts(node.attrs["spec"], node.attrs["q_axis"], node.attrs["k_axis"], node.output)
-    return len(P) == 2 and len(R) <= 1 and "lse" not in node.attrs and "sinks" not in node.attrs.get("roles", [])
+    return len(P) == 2 and len(R) <= 1
+
+def _wants_lse(node) -> bool:
+    "Does fused `node` need its rows' log-sum-exp: an LSE output, or sinks (which join the softmax through it)?"
+    return "lse" in node.attrs or "sinks" in node.attrs.get("roles", [])
 
 def use_flex(cx, node, q) -> bool:
-    "Run fused `node` on FlexAttention? `kernel` 'flex' (where it can), or 'auto' for half types on CUDA where SDPA cannot say the call (`use_sdpa`); never for LSE or sinks (the blocked loop gives those)."
+    "Run fused `node` on FlexAttention? `kernel` 'flex' (where it can), or 'auto' for half types on CUDA where SDPA cannot say the call (`use_sdpa`), LSE outputs and sinks included; on the CPU neither those (`FLEX_CPU_LSE`) nor mask inputs (`FLEX_CPU_MASK_INPUTS`)."
     if cx.kernel not in ("flex", "auto") or not is_torch_namespace(cx.xp): return False
     if cx.kernel == "auto" and (not (q.is_cuda and q.dtype in (torch.float16, torch.bfloat16)) or use_sdpa(cx, node, q)): return False
     if not _maps_to_heads(node): return False
     if q.dtype == torch.float64: return False                                   # float64 stays on the blocked loop (exact references)
     if q.is_cuda: return True
-    return len(node.inputs) == 3 or FLEX_CPU_MASK_INPUTS                      # (inputs needing gradients on the CPU: `_fused_flex` runs the blocked loop)
+    if _wants_lse(node) and not FLEX_CPU_LSE: return False
+    return FLEX_CPU_MASK_INPUTS or all(r == "sinks" for r in node.attrs.get("roles", []))   # (inputs needing gradients on the CPU: `_fused_flex` runs the blocked loop)
 
 # %% ../nbs/17_flex.ipynb #39359789
 def _heads_first(m, n_kv:int, G:int):
@@ -70,12 +77,13 @@ def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None):
 
 # %% ../nbs/17_flex.ipynb #bd363ab8
 def _mask_parts(cx, node, q, extra, bias_dtype=None) -> tuple:
-    "The fused node's mask inputs as FlexAttention and SDPA take them, each `(B|1, Hq|1, L|1, S|1)` with the group folded into the query heads: `keep` (the bool masks and the −∞ entries of float ones, ANDed) and `bias` (the other entries of float masks, summed, in `bias_dtype`, default q's); None where there is none."
+    "The fused node's mask inputs (its `extra` inputs but the sinks) as FlexAttention and SDPA take them, each `(B|1, Hq|1, L|1, S|1)` with the group folded into the query heads: `keep` (the bool masks and the −∞ entries of float ones, ANDed) and `bias` (the other entries of float masks, summed, in `bias_dtype`, default q's); None where there is none."
     a = node.attrs
     P, R, qa, ka, e, f = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
     n_kv, G = q.shape[1], (q.shape[2] if R else 1)
     keep = bias = None
-    for i, m in enumerate(extra):
+    for i, (m, role) in enumerate(zip(extra, a.get("roles", []))):
+        if role == "sinks": continue
         m = align_to(cx.xp, m, input_axes(cx, node, 3 + i), P + R + qa + ka)
         if R: m = _heads_first(m, n_kv, G)
         if m.dtype != torch.bool:
@@ -85,7 +93,7 @@ def _mask_parts(cx, node, q, extra, bias_dtype=None) -> tuple:
     return keep, bias
 
 def _fused_flex(cx, node, q, k, v, *extra):
-    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod; the blocked loop under `vmap`, on the CPU where any input needs a gradient (compiled FlexAttention on the CPU is inference only), and on CUDA for head dims under 16 (torch 2.11's Triton kernel: 'NYI: embedding dimension ... must be at least 16')."
+    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod, an LSE output and sinks from FlexAttention's log-sum-exp (a sink merged in by `merge_partials`); the blocked loop under `vmap`, on the CPU where any input needs a gradient (compiled FlexAttention on the CPU is inference only), and on CUDA for head dims under 16 (torch 2.11's Triton kernel: 'NYI: embedding dimension ... must be at least 16')."
     if _mapped(q, k, v, *extra) or (not q.is_cuda and torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra))): return blocked_attention(cx, node, q, k, v, *extra)
     if q.is_cuda and min(q.shape[-1], v.shape[-1]) < 16: return blocked_attention(cx, node, q, k, v, *extra)
     a = node.attrs
@@ -100,8 +108,16 @@ def _fused_flex(cx, node, q, k, v, *extra):
         if cap_t is not None: s = cap_t * torch.tanh(s / cap_t)
         return s if bias is None else s + _pick(bias, b, h, qi, ki)
     out = flex_attention_fn()(q.reshape(B, n_kv * G, L, E), k, v, score_mod=score_mod if cap or bias is not None else None,
-                     block_mask=bm, scale=a.get("scale") or 1.0, enable_gqa=G > 1)
-    return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
+                     block_mask=bm, scale=a.get("scale") or 1.0, enable_gqa=G > 1, return_aux=AuxRequest(lse=True) if _wants_lse(node) else None)
+    if not _wants_lse(node): return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
+    (out, aux), lse, roles = out, out[1].lse, a.get("roles", [])
+    if "sinks" in roles:                      # a sink is one more logit with no value: a partial of zeros whose LSE is the sink, merged in
+        i = roles.index("sinks")
+        sink = align_to(cx.xp, extra[i], input_axes(cx, node, 3 + i), P + R).expand(q.shape[:-2]).reshape(B, n_kv * G, 1)
+        merged, lse = merge_partials(torch, [out, torch.zeros_like(out)], [lse, sink.to(lse.dtype)])
+        out = merged.to(out.dtype)
+    out = out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
+    return (out, lse.reshape(q.shape[:-1])) if "lse" in a else out
 
 FUSED_LOWERINGS["flex"] = (use_flex, _fused_flex)
 
@@ -130,7 +146,7 @@ def use_sdpa(cx, node, q) -> bool:
     if cx.kernel not in ("sdpa", "auto") or not is_torch_namespace(cx.xp): return False
     if cx.kernel == "auto" and auto_kernel(q.device, q.dtype, torch.is_grad_enabled() and q.requires_grad) != "sdpa": return False
     if cx.kernel == "auto" and len(node.inputs) > 3 and (q.is_cuda or (not SDPA_AUTO_CPU and node.attrs.get("causal"))): return False   # (without AMX the loop trains faster there)
-    return _maps_to_heads(node) and not node.attrs.get("softcap") and not node.attrs.get("window")
+    return _maps_to_heads(node) and not _wants_lse(node) and not node.attrs.get("softcap") and not node.attrs.get("window")
 
 def sdpa_layout(q, k, mask=None, is_causal:bool=False) -> str:
     "How `sdpa_call` gives SDPA the query heads of `(B, Hq, L, E)` q: 'gqa' (`enable_gqa=True`), but on CUDA in float32 without a mask — where `enable_gqa` sends the call to SDPA's math backend, which holds every score (torch 2.11: the memory-efficient kernel, the fused one that takes float32, has no GQA) — 'packed' for one query row that sees every key, else 'repeat'."
