@@ -110,7 +110,8 @@ def _fused_flex(cx, node, q, k, v, *extra):
     out = flex_attention_fn()(q.reshape(B, n_kv * G, L, E), k, v, score_mod=score_mod if cap or bias is not None else None,
                      block_mask=bm, scale=a.get("scale") or 1.0, enable_gqa=G > 1, return_aux=AuxRequest(lse=True) if _wants_lse(node) else None)
     if not _wants_lse(node): return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
-    (out, aux), lse, roles = out, out[1].lse, a.get("roles", [])
+    (out, aux), roles = out, a.get("roles", [])
+    lse = aux.lse
     if "sinks" in roles:                      # a sink is one more logit with no value: a partial of zeros whose LSE is the sink, merged in
         i = roles.index("sinks")
         sink = align_to(cx.xp, extra[i], input_axes(cx, node, 3 + i), P + R).expand(q.shape[:-2]).reshape(B, n_kv * G, 1)
