@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python .ci/gpu_check.py OUTDIR [SECTION ...]
 
-Sections run in the order given (default: routes sinks gradients dropout train bench sweep long), each on its own: one that
+Sections run in the order given (default: routes sinks masks gradients dropout train bench sweep long), each on its own: one that
 fails is reported and the others still run; the exit status is 1 if any failed. GQA_CHECK_BUDGET_S (default: none)
 stops starting sections once that many seconds have passed, and says which were not run. GQA_CHECK_CASES (default
 40) sets the sweep's size: every new dtype, head dim and mask structure compiles FlexAttention once, 2.5 minutes for
@@ -20,6 +20,8 @@ routes: `kernel="auto"` on CUDA hands what SDPA says to SDPA (through `gqa_atten
 sinks: attention sinks with the LSE output under `kernel="auto"`: FlexAttention's log-sum-exp in bfloat16 on CUDA, the loop in
    float32; outputs, LSE and gradients (the sinks' too) within 1.5x the loop's own error against float64; training at 2048
    tokens timed against the loop;
+masks: a left-padded batch's training timed on each route (kernel="auto", the loop, SDPA with the mask with enable_gqa and with
+   K/V repeated), and what SDPA's math, memory-efficient and cuDNN kernels give rows that see no key: measured only;
 gradients: gradients w.r.t. q, k, v against SDPA's: float64 (blocked loop) and float32 on FlexAttention;
 dropout: seeded dropout on CUDA is reproducible;
 train, bench, long: `gqa_nb.bench` on CUDA: training (forward and backward at 2048 and 8192 tokens; FlexAttention's
@@ -184,6 +186,41 @@ def sinks():
     print(f"   training with sinks, bfloat16, 1x32x{n}x128 against 8 KV heads, causal (forward and backward, median of 5): "
           f"kernel='auto' {times['auto']:.2f} ms, the blocked loop {times['blocked']:.2f} ms", flush=True)
 
+def masks():
+    "Padded batches: what a mask input costs on each route, and what SDPA's kernels give a row that sees no key (measured, nothing routed by it yet)."
+    gen = torch.Generator().manual_seed(3)
+    B, n = 2, (1024 if dev.type == "cuda" else 128)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    from torch.nn.attention import sdpa_kernel, SDPBackend
+    for dtype in (torch.float32, torch.bfloat16):
+        xs = [torch.randn(*s, generator=gen).to(dev, dtype).requires_grad_() for s in ((B, 32, n, 128), (B, 8, n, 128), (B, 8, n, 128))]
+        key_mask = torch.ones(B, n, dtype=torch.bool, device=dev); key_mask[1, : n // 4] = False            # the second sequence left-padded
+        full = torch.ones(n, n, dtype=torch.bool, device=dev).tril() & key_mask[:, None, None, :]            # (B, 1, L, S): rows 0..n/4 of it see no key
+        rep = lambda t: t.repeat_interleave(4, 1)
+        calls = dict(auto=lambda: gqa_attention(*xs, is_causal=True, key_mask=key_mask),
+                     blocked=lambda: gqa_attention(*xs, is_causal=True, key_mask=key_mask, kernel="blocked"),
+                     sdpa_gqa_mask=lambda: F.scaled_dot_product_attention(*xs, attn_mask=full, enable_gqa=True),
+                     sdpa_repeat_mask=lambda: F.scaled_dot_product_attention(xs[0], rep(xs[1]), rep(xs[2]), attn_mask=full),
+                     sdpa_repeat_no_mask=lambda: F.scaled_dot_product_attention(xs[0], rep(xs[1]), rep(xs[2]), is_causal=True))
+        times = {}
+        for name, f in calls.items():
+            def step():
+                out = f(); torch.autograd.grad(out.float().nan_to_num(0.0).square().sum(), xs); sync()
+            try: step(); step()
+            except RuntimeError as e: times[name] = f"fails: {str(e).splitlines()[0][:100]}"; continue
+            t = []
+            for _ in range(5): t0 = time.perf_counter(); step(); t.append(time.perf_counter() - t0)
+            times[name] = f"{sorted(t)[2] * 1e3:.2f} ms"
+        print(f"masks: training (forward and backward) on a left-padded batch, {dtype}, {B}x32x{n}x128 against 8 KV heads, causal, median of 5: "
+              + ", ".join(f"{k} {v}" for k, v in times.items()), flush=True)
+        blind = {}
+        for name, backend in (("math", SDPBackend.MATH), ("efficient", SDPBackend.EFFICIENT_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)):
+            try:
+                with torch.no_grad(), sdpa_kernel(backend): o = F.scaled_dot_product_attention(xs[0], rep(xs[1]), rep(xs[2]), attn_mask=full)
+                blind[name] = "NaN" if bool(o[1, :, : n // 4].isnan().any()) else ("0" if bool((o[1, :, : n // 4] == 0).all()) else "other")
+            except RuntimeError: blind[name] = "does not run"
+        print(f"   rows that see no key, SDPA with K/V repeated and the mask ({dtype}): " + ", ".join(f"{k} {v}" for k, v in blind.items()), flush=True)
+
 def dropout():
     "Seeded dropout is reproducible, and another seed gives another result."
     q, k, v = _qkv()
@@ -204,7 +241,7 @@ def train(): _bench(("train_fp32", dict(dtype="float32", cases=["train", "train_
 def bench(): _bench(("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")))
 def long(): _bench(("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"])),)
 
-SECTIONS = dict(routes=routes, sinks=sinks, gradients=gradients, dropout=dropout, train=train, bench=bench, sweep=sweep, long=long)
+SECTIONS = dict(routes=routes, sinks=sinks, masks=masks, gradients=gradients, dropout=dropout, train=train, bench=bench, sweep=sweep, long=long)
 if __name__ == "__main__":
     import traceback
     names = sys.argv[2:] or list(SECTIONS)
