@@ -59,17 +59,17 @@ def _pick(t, b, h, qi, ki):
     return t[b if t.shape[0] > 1 else 0, h if t.shape[1] > 1 else 0, qi if t.shape[2] > 1 else 0, ki if t.shape[3] > 1 else 0]
 
 # %% ../nbs/17_flex.ipynb #afd76c67
-def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None):
-    "The BlockMask of `allowed(q + off, k, window)` (and `keep`, a bool tensor, if given); cached when it is the rule alone."
+def _rule_block_mask(L:int, S:int, off:int, window, device, keep=None, sink_key:bool=False):
+    "The BlockMask of `allowed(q + off, k, window)` over `S` keys (and `keep`, a bool tensor, if given), with one more key, `S`, that every query sees where `sink_key` (an attention sink as a key); cached when it is the rule alone."
     import torch
     from torch.nn.attention.flex_attention import create_block_mask
-    key = (L, S, off, window, str(device))
+    key = (L, S, off, window, str(device), sink_key)
     if keep is None and key in _FLEX: return _FLEX[key]
-    off_t, win_t = torch.tensor(off, device=device), torch.tensor(window if window else 2**62, device=device)
-    rule = lambda b, h, qi, ki: allowed(qi + off_t, ki, win_t)
+    off_t, win_t, s_t = (torch.tensor(x, device=device) for x in (off, window if window else 2**62, S))
+    rule = (lambda b, h, qi, ki: allowed(qi + off_t, ki, win_t) | (ki == s_t)) if sink_key else (lambda b, h, qi, ki: allowed(qi + off_t, ki, win_t))
     mask_mod = rule if keep is None else (lambda b, h, qi, ki: rule(b, h, qi, ki) & _pick(keep, b, h, qi, ki))
     sizes = (None, None) if keep is None else tuple(n if n > 1 else None for n in keep.shape[:2])
-    bm = create_block_mask(mask_mod, *sizes, L, S, device=device)
+    bm = create_block_mask(mask_mod, *sizes, L, S + sink_key, device=device)
     if keep is None:
         if len(_FLEX) > 512: _FLEX.clear()          # a long decoding loop makes one per length: keep the cache bounded
         _FLEX[key] = bm
@@ -93,7 +93,7 @@ def _mask_parts(cx, node, q, extra, bias_dtype=None) -> tuple:
     return keep, bias
 
 def _fused_flex(cx, node, q, k, v, *extra):
-    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod, an LSE output and sinks from FlexAttention's log-sum-exp (a sink merged in by `merge_partials`); the blocked loop under `vmap`, on the CPU where any input needs a gradient (compiled FlexAttention on the CPU is inference only), and on CUDA for head dims under 16 (torch 2.11's Triton kernel: 'NYI: embedding dimension ... must be at least 16')."
+    "The fused op on FlexAttention: the mask rule and bool masks as the block mask, softcap and float masks as the score_mod, an LSE output FlexAttention's own; sinks as one more key (`_sink_key`), or for a decoding step merged in after by `merge_partials`, as a partial attention of zeros whose LSE is the sink (no copy of the cache, but half-type outputs rounded twice); the blocked loop under `vmap`, on the CPU where any input needs a gradient (compiled FlexAttention on the CPU is inference only), and on CUDA for head dims under 16 (torch 2.11's Triton kernel: 'NYI: embedding dimension ... must be at least 16')."
     if _mapped(q, k, v, *extra) or (not q.is_cuda and torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, *extra))): return blocked_attention(cx, node, q, k, v, *extra)
     if q.is_cuda and min(q.shape[-1], v.shape[-1]) < 16: return blocked_attention(cx, node, q, k, v, *extra)
     a = node.attrs
@@ -101,24 +101,37 @@ def _fused_flex(cx, node, q, k, v, *extra):
     B, n_kv, (L, E), S = q.shape[0], q.shape[1], tuple(q.shape[-2:]), k.shape[-2]
     G = q.shape[2] if R else 1
     keep, bias = (None if t is None else t.contiguous() for t in _mask_parts(cx, node, q, extra))   # compact tensors for the kernel to read
+    roles, sink = a.get("roles", []), None
+    if "sinks" in roles:                                          # one logit per query head, (B, Hq), in float32 or wider
+        i = roles.index("sinks")
+        sink = align_to(cx.xp, extra[i], input_axes(cx, node, 3 + i), P + R).expand(q.shape[:-2]).reshape(B, n_kv * G).to(torch.promote_types(q.dtype, torch.float32))
+    keyed = sink is not None and L > 1
+    if keyed: k, v, keep, bias = _sink_key(k, v, keep, bias)
     causal, window, cap = a.get("causal"), a.get("window"), a.get("softcap")
-    bm = _rule_block_mask(L, S, query_offset(L, S, causal) if causal else S, window, q.device, keep)
-    cap_t = None if cap is None else torch.tensor(cap, dtype=q.dtype, device=q.device)   # a tensor, not a Python float: no recompile per value
+    bm = _rule_block_mask(L, S, query_offset(L, S, causal) if causal else S, window, q.device, keep, keyed)
+    cap_t = None if cap is None else torch.tensor(cap, dtype=q.dtype, device=q.device)   # tensors, not Python numbers: no recompile per value
+    s_t = torch.tensor(S, device=q.device) if keyed else None
     def score_mod(s, b, h, qi, ki):
         if cap_t is not None: s = cap_t * torch.tanh(s / cap_t)
-        return s if bias is None else s + _pick(bias, b, h, qi, ki)
-    out = flex_attention_fn()(q.reshape(B, n_kv * G, L, E), k, v, score_mod=score_mod if cap or bias is not None else None,
+        if bias is not None: s = s + _pick(bias, b, h, qi, ki)
+        return s if s_t is None else torch.where(ki == s_t, sink[b, h], s)   # key S: the sink's logit, neither capped nor masked
+    out = flex_attention_fn()(q.reshape(B, n_kv * G, L, E), k, v, score_mod=score_mod if cap or bias is not None or keyed else None,
                      block_mask=bm, scale=a.get("scale") or 1.0, enable_gqa=G > 1, return_aux=AuxRequest(lse=True) if _wants_lse(node) else None)
     if not _wants_lse(node): return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
-    (out, aux), roles = out, a.get("roles", [])
+    out, aux = out
     lse = aux.lse
-    if "sinks" in roles:                      # a sink is one more logit with no value: a partial of zeros whose LSE is the sink, merged in
-        i = roles.index("sinks")
-        sink = align_to(cx.xp, extra[i], input_axes(cx, node, 3 + i), P + R).expand(q.shape[:-2]).reshape(B, n_kv * G, 1)
-        merged, lse = merge_partials(torch, [out, torch.zeros_like(out)], [lse, sink.to(lse.dtype)])
+    if sink is not None and not keyed:                            # a decoding step: the sink merged in as a partial of zeros whose LSE is the sink
+        merged, lse = merge_partials(torch, [out, torch.zeros_like(out)], [lse, sink[..., None].to(lse.dtype)])
         out = merged.to(out.dtype)
     out = out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
     return (out, lse.reshape(q.shape[:-1])) if "lse" in a else out
+
+def _sink_key(k, v, keep, bias):
+    "K and V `(B, Hkv, S, ·)` with one more key, `S`, its key and value rows zero (an attention sink: a logit with no value), and the `(B|1, Hq|1, L|1, S|1)` masks with it: seen by every row (`keep`), nothing added (`bias`; `score_mod` replaces its score)."
+    S = k.shape[-2]
+    row = lambda t: torch.cat([t, t.new_zeros(t.shape[:-2] + (1, t.shape[-1]))], -2)
+    col = lambda t, fill: torch.cat([t.expand(t.shape[:-1] + (S,)), t.new_full(t.shape[:-1] + (1,), fill)], -1)
+    return row(k), row(v), None if keep is None else col(keep, True), None if bias is None or bias.shape[-1] == 1 else col(bias, 0)
 
 FUSED_LOWERINGS["flex"] = (use_flex, _fused_flex)
 
