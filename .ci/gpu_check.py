@@ -17,8 +17,8 @@ sweep: the SDPA-equality sweep on CUDA: torch executor (both strategies, both lo
 routes: `kernel="auto"` on CUDA hands what SDPA says to SDPA (through `gqa_attention` and through a graph's fused node),
    FlexAttention or the loop the rest: outputs and gradients within 1.5x SDPA's own error against float64; reports
    whether a NaN in a key the causal rule hides stays hidden;
-sinks: attention sinks with the LSE output under `kernel="auto"`: FlexAttention's log-sum-exp in bfloat16 on CUDA, the loop in
-   float32; outputs, LSE and gradients (the sinks' too) within 1.5x the loop's own error against float64; training at 2048
+sinks: attention sinks with the LSE output under `kernel="auto"`: FlexAttention in bfloat16 on CUDA (the sink as one more key, a
+   decoding step's merged in by the log-sum-exp), the loop in float32; outputs, LSE and gradients (the sinks' too) within 1.5x the loop's own error against float64; training at 2048
    tokens timed against the loop;
 masks: a left-padded batch's training timed on each route (kernel="auto", the loop, SDPA with the mask with enable_gqa and with
    K/V repeated), and what SDPA's math, memory-efficient and cuDNN kernels give rows that see no key: measured only;
@@ -147,7 +147,7 @@ def routes():
             print(f"   a NaN in key 200, causal, {dtype}, kernel={kernel}: rows 0-199 finite: {bool(torch.isfinite(o[:, :, :200]).all())}", flush=True)
 
 def sinks():
-    "Attention sinks with the LSE output (GPT-OSS) under kernel='auto': FlexAttention's log-sum-exp in bfloat16 on CUDA, the loop in float32; outputs, LSE and gradients (the sinks' too) within 1.5x the blocked loop's own error against float64; training at 2048 tokens timed against the loop."
+    "Attention sinks with the LSE output (GPT-OSS) under kernel='auto': FlexAttention in bfloat16 on CUDA, the loop in float32; outputs, LSE and gradients (the sinks' too) within 1.5x the blocked loop's own error against float64; training at 2048 tokens timed against the loop."
     from unittest import mock
     from gqa_nb import flex
     real, calls = flex.flex_attention_fn, []
