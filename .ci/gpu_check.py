@@ -20,8 +20,10 @@ routes: `kernel="auto"` on CUDA hands what SDPA says to SDPA (through `gqa_atten
 sinks: attention sinks with the LSE output under `kernel="auto"`: FlexAttention in bfloat16 on CUDA (the sink as one more key, a
    decoding step's merged in by the log-sum-exp), the loop in float32; outputs, LSE and gradients (the sinks' too) within 1.5x the loop's own error against float64; training at 2048
    tokens timed against the loop;
-masks: a left-padded batch's training timed on each route (kernel="auto", the loop, SDPA with the mask with enable_gqa and with
-   K/V repeated), and what SDPA's math, memory-efficient and cuDNN kernels give rows that see no key: measured only;
+masks: a left-padded batch's training timed on each route (kernel="auto" — in float32 SDPA with K/V repeated and the mask,
+   in bfloat16 FlexAttention —, the loop, SDPA with the mask with enable_gqa and with K/V repeated); that kernel="auto"
+   gives the rows that see no key zeros and finite gradients, and what SDPA's math, memory-efficient and cuDNN kernels
+   give those rows themselves;
 gradients: gradients w.r.t. q, k, v against SDPA's: float64 (blocked loop) and float32 on FlexAttention;
 dropout: seeded dropout on CUDA is reproducible;
 train, bench, long: `gqa_nb.bench` on CUDA: training (forward and backward at 2048 and 8192 tokens; FlexAttention's
@@ -116,7 +118,8 @@ def routes():
     graph = fuse_attention(build_attention_graph(GQAConfig(512, 8, 2)))     # causal, head dim 64
     cases = [(300, 300, 64, dict(is_causal=True), True), (1, 500, 64, {}, True), (1, 500, 64, dict(is_causal=True, causal_alignment="bottom_right"), True),
              (64, 64, 64, dict(is_causal=True, causal_alignment="bottom_right"), True), (40, 90, 64, dict(is_causal=True, causal_alignment="bottom_right"), False),
-             (50, 70, 64, dict(window=8), False), (30, 30, 8, dict(is_causal=True, causal_alignment="bottom_right"), True), (20, 40, 8, dict(window=4), False), ("graph", 200, 64, {}, True)]
+             (50, 70, 64, dict(window=8), False), (30, 30, 8, dict(is_causal=True, causal_alignment="bottom_right"), True), (20, 40, 8, dict(window=4), False), ("graph", 200, 64, {}, True),
+             (80, 120, 64, dict(key_mask="padded"), "float32"), (1, 120, 64, dict(key_mask="padded"), "float32")]   # a padding mask: SDPA in float32, FlexAttention in half types
     worst = {}
     for dtype in (torch.float32, torch.bfloat16):
         for L, S, E, kw, routed in cases:
@@ -124,9 +127,14 @@ def routes():
             q, k, v = (torch.randn(2, h, m, E, generator=gen).to(dev, dtype).requires_grad_() for h, m in ((8, n), (2, S), (2, S)))
             run = (lambda a, b, c: run_torch(graph, dict(q=a, k=b, v=c), kernel="auto")) if L == "graph" else (lambda a, b, c: gqa_attention(a, b, c, **kw))
             kw_ref = dict(is_causal=True) if L == "graph" else kw
+            if kw.get("key_mask") == "padded":                                        # the second sequence's last 40 keys are padding
+                keys = torch.arange(S, device=dev) < torch.tensor([[S], [S - 40]], device=dev)
+                kw, kw_ref = dict(key_mask=keys), dict(attn_mask=keys[:, None, None, :])
+                run = lambda a, b, c: gqa_attention(a, b, c, **kw)
             calls.clear()
             with mock.patch("torch.nn.functional.scaled_dot_product_attention", counted): out = run(q, k, v)
-            assert dev.type != "cuda" or bool(calls) == routed, (L, S, E, kw, dtype, len(calls))   # (the CPU routes otherwise: a dry run checks the numbers)
+            expected = routed if isinstance(routed, bool) else str(dtype) == f"torch.{routed}"
+            assert dev.type != "cuda" or bool(calls) == expected, (L, S, E, kw, dtype, len(calls))   # (the CPU routes otherwise: a dry run checks the numbers)
             dout = torch.randn(out.shape, generator=gen).to(dev, dtype)
             got = (out, *torch.autograd.grad(out, (q, k, v), dout))
             x64 = [t.detach().double().requires_grad_() for t in (q, k, v)]
@@ -137,7 +145,7 @@ def routes():
                 worst[str(dtype), name] = max(worst.get((str(dtype), name), 0.0), err / tol)
                 assert err <= tol, (L, S, E, kw, dtype, name, err, tol)
     print(("routes: kernel='auto' on CUDA reaches SDPA exactly where expected" if dev.type == "cuda" else "routes (a dry run: which calls reach SDPA not checked)")
-          + " (9 kinds of call, float32 and bfloat16, through gqa_attention and a graph); "
+          + f" ({len(cases)} kinds of call, float32 and bfloat16, through gqa_attention and a graph, a padding mask among them); "
           "outputs and gradients within 1.5x SDPA's own error (+1e-5 relative); worst error / tolerance: " + ", ".join(f"{d} {n} {w:.2f}" for (d, n), w in sorted(worst.items())), flush=True)
     for dtype in (torch.float32, torch.bfloat16):
         q, k, v = (torch.randn(1, 8, 300, 64, generator=gen).to(dev, dtype) for _ in range(3))
@@ -187,7 +195,7 @@ def sinks():
           f"kernel='auto' {times['auto']:.2f} ms, the blocked loop {times['blocked']:.2f} ms", flush=True)
 
 def masks():
-    "Padded batches: what a mask input costs on each route, and what SDPA's kernels give a row that sees no key (measured, nothing routed by it yet)."
+    "Padded batches: what a mask input costs on each route (kernel='auto': SDPA with K/V repeated and the mask in float32, FlexAttention in bfloat16), that kernel='auto' gives a row that sees no key zeros and finite gradients, and what SDPA's kernels give such a row themselves."
     gen = torch.Generator().manual_seed(3)
     B, n = 2, (1024 if dev.type == "cuda" else 128)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
@@ -213,6 +221,9 @@ def masks():
             times[name] = f"{sorted(t)[2] * 1e3:.2f} ms"
         print(f"masks: training (forward and backward) on a left-padded batch, {dtype}, {B}x32x{n}x128 against 8 KV heads, causal, median of 5: "
               + ", ".join(f"{k} {v}" for k, v in times.items()), flush=True)
+        out = calls["auto"](); grads = torch.autograd.grad(out.float().square().sum(), xs)
+        assert bool((out[1, :, : n // 4] == 0).all()) and all(bool(torch.isfinite(g).all()) for g in grads), (dtype, "kernel='auto': rows that see no key")
+        print(f"   kernel='auto', {dtype}: rows that see no key are zeros, gradients finite", flush=True)
         blind = {}
         for name, backend in (("math", SDPBackend.MATH), ("efficient", SDPBackend.EFFICIENT_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)):
             try:

@@ -156,27 +156,28 @@ def auto_kernel(device, dtype, grad:bool=False) -> str:
 
 # %% ../nbs/17_flex.ipynb #e5d0a003
 def use_sdpa(cx, node, q) -> bool:
-    "Run fused `node` on SDPA's fused kernel? `kernel` 'sdpa', or 'auto' where `auto_kernel` says so, but not with mask inputs on CUDA (SDPA's flash kernel takes no mask) nor the causal rule with a mask on a CPU without AMX tiles (SDPA would take them as one mask, every tile visited); only what SDPA can say (the checks that need k, v and the masks are in `_fused_sdpa`)."
+    "Run fused `node` on SDPA's fused kernel? `kernel` 'sdpa', or 'auto' where `auto_kernel` says so, but not with mask inputs in half types on CUDA (SDPA's flash kernel takes no mask; FlexAttention skips the tiles a mask hides) nor the causal rule with a mask on a CPU without AMX tiles (SDPA would take them as one mask, every tile visited); only what SDPA can say (the checks that need k, v and the masks are in `_fused_sdpa`)."
     if cx.kernel not in ("sdpa", "auto") or not is_torch_namespace(cx.xp): return False
     if cx.kernel == "auto" and auto_kernel(q.device, q.dtype, torch.is_grad_enabled() and q.requires_grad) != "sdpa": return False
-    if cx.kernel == "auto" and len(node.inputs) > 3 and (q.is_cuda or (not SDPA_AUTO_CPU and node.attrs.get("causal"))): return False   # (without AMX the loop trains faster there)
+    if cx.kernel == "auto" and len(node.inputs) > 3 and ((q.is_cuda and q.dtype != torch.float32) or (not q.is_cuda and not SDPA_AUTO_CPU and node.attrs.get("causal"))): return False   # (without AMX the loop trains faster there)
     return _maps_to_heads(node) and not _wants_lse(node) and not node.attrs.get("softcap") and not node.attrs.get("window")
 
 def sdpa_layout(q, k, mask=None, is_causal:bool=False) -> str:
-    "How `sdpa_call` gives SDPA the query heads of `(B, Hq, L, E)` q: 'gqa' (`enable_gqa=True`), but on CUDA in float32 without a mask — where `enable_gqa` sends the call to SDPA's math backend, which holds every score (torch 2.11: the memory-efficient kernel, the fused one that takes float32, has no GQA) — 'packed' for one query row that sees every key, else 'repeat'."
-    if q.shape[1] == k.shape[1] or not q.is_cuda or q.dtype != torch.float32 or mask is not None: return "gqa"
-    return "packed" if q.shape[-2] == 1 and not is_causal else "repeat"
+    "How `sdpa_call` gives SDPA the query heads of `(B, Hq, L, E)` q (and the `(B|1, Hq|1, L|1, S)` `mask`): 'gqa' (`enable_gqa=True`), but on CUDA in float32 — where `enable_gqa` sends the call to SDPA's math backend, which holds every score (torch 2.11: the memory-efficient kernel, the fused one that takes float32, has no GQA) — 'packed' for one query row under no causal rule and no mask or one that is the same for every query head (a padding mask), else 'repeat'."
+    if q.shape[1] == k.shape[1] or not q.is_cuda or q.dtype != torch.float32: return "gqa"
+    per_key = mask is None or (mask.ndim == 4 and mask.shape[1] == 1)
+    return "packed" if q.shape[-2] == 1 and not is_causal and per_key else "repeat"
 
 def sdpa_call(q, k, v, mask=None, is_causal:bool=False, scale:float=None, layout:str=None):
-    "`scaled_dot_product_attention` of `(B, Hq, L, E)` q against `(B, Hkv, S, E)` k and v, GQA laid out as `layout` (default: `sdpa_layout`'s): 'gqa' `enable_gqa=True`; 'packed' (one query row, no mask) the query heads of each KV head as the rows of one head, `(B, Hkv, G, E)` against K and V as they are (as transformers 5.25's `sdpa` attention passes one new token under a mask), each KV head read once; 'repeat' K and V repeated to the query heads (memory L·E, not L·S)."
+    "`scaled_dot_product_attention` of `(B, Hq, L, E)` q against `(B, Hkv, S, E)` k and v (under `mask`, `(B|1, Hq|1, L|1, S)` or None), GQA laid out as `layout` (default: `sdpa_layout`'s): 'gqa' `enable_gqa=True`; 'packed' (one query row; a mask the same for every query head) the query heads of each KV head as the rows of one head, `(B, Hkv, G, E)` against K and V as they are (as transformers 5.25's `sdpa` attention passes one new token under a mask), each KV head read once; 'repeat' K and V repeated to the query heads (memory L·E, not L·S)."
     (B, Hq, L, E), Hkv = q.shape, k.shape[1]
     layout, sdpa = layout or sdpa_layout(q, k, mask, is_causal), torch.nn.functional.scaled_dot_product_attention
-    if layout == "packed": return sdpa(q.reshape(B, Hkv, Hq // Hkv, E), k, v, is_causal=False, scale=scale).reshape(B, Hq, 1, v.shape[-1])
+    if layout == "packed": return sdpa(q.reshape(B, Hkv, Hq // Hkv, E), k, v, attn_mask=mask, is_causal=False, scale=scale).reshape(B, Hq, 1, v.shape[-1])
     if layout == "repeat": k, v = k.repeat_interleave(Hq // Hkv, 1), v.repeat_interleave(Hq // Hkv, 1)
     return sdpa(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale, enable_gqa=layout == "gqa" and Hq != Hkv)
 
 def _fused_sdpa(cx, node, q, k, v, *masks):
-    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): the causal rule as `is_causal` where the alignments agree, else folded with the mask inputs into one `attn_mask` (SDPA's `is_causal` is top-left, and its documentation allows a mask or `is_causal`, not both); the blocked loop under `vmap`, with no keys, or for a float mask that needs a gradient."
+    "The fused op on `scaled_dot_product_attention` (`enable_gqa`, the same contiguous head mapping): the causal rule as `is_causal` where the alignments agree, else folded with the mask inputs into one `attn_mask` (SDPA's `is_causal` is top-left, and its documentation allows a mask or `is_causal`, not both); on CUDA a row that the masks hide every key from sees them all instead and is zeroed after (`_unblind`); the blocked loop under `vmap`, with no keys, or for a float mask that needs a gradient."
     a = node.attrs
     causal, (L, E), S = a.get("causal"), tuple(q.shape[-2:]), k.shape[-2]
     if S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks): return blocked_attention(cx, node, q, k, v, *masks)
@@ -189,8 +190,15 @@ def _fused_sdpa(cx, node, q, k, v, *masks):
         rule = allowed_grid(torch, L, S, causal, device=q.device)                       # (L, S): the causal rule as a mask
         keep, causal = rule if keep is None else keep & rule, None
     mask = keep if bias is None else bias if keep is None else bias.masked_fill(~keep, -math.inf)
+    mask, blind = _unblind(mask, keep) if q.is_cuda and keep is not None else (mask, None)
     out = sdpa_call(q.reshape(B, n_kv * G, L, E), k, v, mask, causal == "top_left" or (causal == "bottom_right" and L > 1), a.get("scale") or 1.0)
+    if blind is not None: out = out.masked_fill(blind, 0.0)
     return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
+
+def _unblind(mask, keep) -> tuple:
+    "`(mask, blind)`: `mask` (bool, or float with `−∞` where `keep` is False) with the rows that `keep` hides every key from made to see them all, and those rows, `(B|1, Hq|1, L|1, 1)`, for the caller to zero. SDPA's CUDA kernels have given such rows NaN (pytorch/pytorch#103963, #110213; transformers unmasks them for SDPA), and a NaN row's gradient reaches every key; seeing every key instead the row is finite, and its zeroed output sends it no gradient."
+    blind = ~keep.any(-1, keepdim=True)
+    return (mask | blind if mask.dtype == torch.bool else mask.masked_fill(blind, 0.0)), blind
 
 FUSED_LOWERINGS["sdpa"] = (use_sdpa, _fused_sdpa)
 
