@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python .ci/gpu_check.py OUTDIR [SECTION ...]
 
-Sections run in the order given (default: routes sinks masks gradients dropout train bench sweep long), each on its own: one that
+Sections run in the order given (default: routes sinks masks choices gradients dropout train bench sweep long), each on its own: one that
 fails is reported and the others still run; the exit status is 1 if any failed. GQA_CHECK_BUDGET_S (default: none)
 stops starting sections once that many seconds have passed, and says which were not run. GQA_CHECK_CASES (default
 40) sets the sweep's size: every new dtype, head dim and mask structure compiles FlexAttention once, 2.5 minutes for
@@ -24,6 +24,9 @@ masks: a left-padded batch's training timed on each route (kernel="auto" — in 
    in bfloat16 FlexAttention —, the loop, SDPA with the mask with enable_gqa and with K/V repeated); that kernel="auto"
    gives the rows that see no key zeros and finite gradients, and what SDPA's math, memory-efficient and cuDNN kernels
    give those rows themselves;
+choices: measures for routes not taken yet: float32 training with a sliding window on the loop (kernel="auto"), on FlexAttention
+   and on SDPA with the window as a mask; bfloat16 SDPA with cuDNN's kernel put first (its context entered per call) against
+   SDPA's own choice, for a decoding step, a prefill and training;
 gradients: gradients w.r.t. q, k, v against SDPA's: float64 (blocked loop) and float32 on FlexAttention;
 dropout: seeded dropout on CUDA is reproducible;
 train, bench, long: `gqa_nb.bench` on CUDA: training (forward and backward at 2048 and 8192 tokens; FlexAttention's
@@ -194,6 +197,22 @@ def sinks():
     print(f"   training with sinks, bfloat16, 1x32x{n}x128 against 8 KV heads, causal (forward and backward, median of 5): "
           f"kernel='auto' {times['auto']:.2f} ms, the blocked loop {times['blocked']:.2f} ms", flush=True)
 
+def _timed(calls:dict, xs=None) -> dict:
+    "{name: 'median of 5 ms'} for each zero-argument call (with `xs`: its forward and the backward to `xs`), after two warm-up calls; 'fails: ...' where it raises."
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    times = {}
+    for name, f in calls.items():
+        def step():
+            out = f()
+            if xs is not None: torch.autograd.grad(out.float().nan_to_num(0.0).square().sum(), xs)
+            sync()
+        try: step(); step()
+        except RuntimeError as e: times[name] = f"fails: {str(e).splitlines()[0][:100]}"; continue
+        t = []
+        for _ in range(5): t0 = time.perf_counter(); step(); t.append(time.perf_counter() - t0)
+        times[name] = f"{sorted(t)[2] * 1e3:.3f} ms"
+    return times
+
 def masks():
     "Padded batches: what a mask input costs on each route (kernel='auto': SDPA with K/V repeated and the mask in float32, FlexAttention in bfloat16), that kernel='auto' gives a row that sees no key zeros and finite gradients, and what SDPA's kernels give such a row themselves."
     gen = torch.Generator().manual_seed(3)
@@ -210,15 +229,7 @@ def masks():
                      sdpa_gqa_mask=lambda: F.scaled_dot_product_attention(*xs, attn_mask=full, enable_gqa=True),
                      sdpa_repeat_mask=lambda: F.scaled_dot_product_attention(xs[0], rep(xs[1]), rep(xs[2]), attn_mask=full),
                      sdpa_repeat_no_mask=lambda: F.scaled_dot_product_attention(xs[0], rep(xs[1]), rep(xs[2]), is_causal=True))
-        times = {}
-        for name, f in calls.items():
-            def step():
-                out = f(); torch.autograd.grad(out.float().nan_to_num(0.0).square().sum(), xs); sync()
-            try: step(); step()
-            except RuntimeError as e: times[name] = f"fails: {str(e).splitlines()[0][:100]}"; continue
-            t = []
-            for _ in range(5): t0 = time.perf_counter(); step(); t.append(time.perf_counter() - t0)
-            times[name] = f"{sorted(t)[2] * 1e3:.2f} ms"
+        times = _timed(calls, xs)
         print(f"masks: training (forward and backward) on a left-padded batch, {dtype}, {B}x32x{n}x128 against 8 KV heads, causal, median of 5: "
               + ", ".join(f"{k} {v}" for k, v in times.items()), flush=True)
         out = calls["auto"](); grads = torch.autograd.grad(out.float().square().sum(), xs)
@@ -231,6 +242,28 @@ def masks():
                 blind[name] = "NaN" if bool(o[1, :, : n // 4].isnan().any()) else ("0" if bool((o[1, :, : n // 4] == 0).all()) else "other")
             except RuntimeError: blind[name] = "does not run"
         print(f"   rows that see no key, SDPA with K/V repeated and the mask ({dtype}): " + ", ".join(f"{k} {v}" for k, v in blind.items()), flush=True)
+
+def choices():
+    "Measures for routes not taken yet: float32 with a sliding window (kernel='auto' runs the loop; SDPA with the window as a mask, FlexAttention), and SDPA in bfloat16 with cuDNN's kernel first (its priority context entered on every call, as gqa_nb would) against SDPA's own choice."
+    from torch.nn.attention import sdpa_kernel, SDPBackend
+    from gqa_nb.executor import allowed_grid
+    gen = torch.Generator().manual_seed(4)
+    n, w = (2048, 512) if dev.type == "cuda" else (256, 64)
+    xs = [torch.randn(*s, generator=gen).to(dev).requires_grad_() for s in ((1, 32, n, 128), (1, 8, n, 128), (1, 8, n, 128))]
+    band = allowed_grid(torch, n, n, "top_left", w, device=dev)
+    rep = lambda t: t.repeat_interleave(4, 1)
+    times = _timed(dict(auto=lambda: gqa_attention(*xs, window=w), flex=lambda: gqa_attention(*xs, window=w, kernel="flex"),
+                        sdpa_repeat_band_mask=lambda: F.scaled_dot_product_attention(xs[0], rep(xs[1]), rep(xs[2]), attn_mask=band)), xs)
+    print(f"choices: float32 training, window {w}, 1x32x{n}x128 against 8 KV heads, median of 5: " + ", ".join(f"{k} {v}" for k, v in times.items()), flush=True)
+    first = [SDPBackend.CUDNN_ATTENTION, SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+    def cudnn_first(*a, **kw):
+        with sdpa_kernel(first, set_priority=True): return F.scaled_dot_product_attention(*a, **kw)
+    for L, S, B, train in ((1, 4096, 8, False), (1024, 1024, 1, False), (2048, 2048, 1, True)):
+        q, k, v = (torch.randn(*s, generator=gen).to(dev, torch.bfloat16).requires_grad_(train) for s in ((B, 32, L, 128), (B, 8, S, 128), (B, 8, S, 128)))
+        with torch.set_grad_enabled(train):
+            times = _timed(dict(sdpa_own_choice=lambda: F.scaled_dot_product_attention(q, k, v, is_causal=L > 1, enable_gqa=True),
+                                cudnn_first=lambda: cudnn_first(q, k, v, is_causal=L > 1, enable_gqa=True)), [q, k, v] if train else None)
+        print(f"   bfloat16 {'training' if train else 'forward'} B={B} L={L} S={S}: " + ", ".join(f"{k} {v}" for k, v in times.items()), flush=True)
 
 def dropout():
     "Seeded dropout is reproducible, and another seed gives another result."
@@ -252,7 +285,7 @@ def train(): _bench(("train_fp32", dict(dtype="float32", cases=["train", "train_
 def bench(): _bench(("fp32", dict(dtype="float32")), ("bf16", dict(dtype="bfloat16")))
 def long(): _bench(("long_bf16", dict(dtype="bfloat16", cases=["decode_long", "prefill_long"])),)
 
-SECTIONS = dict(routes=routes, sinks=sinks, masks=masks, gradients=gradients, dropout=dropout, train=train, bench=bench, sweep=sweep, long=long)
+SECTIONS = dict(routes=routes, sinks=sinks, masks=masks, choices=choices, gradients=gradients, dropout=dropout, train=train, bench=bench, sweep=sweep, long=long)
 if __name__ == "__main__":
     import traceback
     names = sys.argv[2:] or list(SECTIONS)
