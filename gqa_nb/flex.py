@@ -196,7 +196,7 @@ def _fused_sdpa(cx, node, q, k, v, *masks):
     return out.reshape(tuple(q.shape[:-1]) + (v.shape[-1],))
 
 def _unblind(mask, keep) -> tuple:
-    "`(mask, blind)`: `mask` (bool, or float with `−∞` where `keep` is False) with the rows that `keep` hides every key from made to see them all, and those rows, `(B|1, Hq|1, L|1, 1)`, for the caller to zero. SDPA's CUDA kernels have given such rows NaN (pytorch/pytorch#103963, #110213; transformers unmasks them for SDPA), and a NaN row's gradient reaches every key; seeing every key instead the row is finite, and its zeroed output sends it no gradient."
+    "`(mask, blind)`: `mask` (bool, or float with `−∞` where `keep` is False) with the rows that `keep` hides every key from made to see them all, and those rows, `(B|1, Hq|1, L|1, 1)`, for the caller to zero. Before torch 2.5 SDPA's CUDA kernels gave such rows NaN (pytorch/pytorch#110213; transformers unmasked them for SDPA on those versions), and a NaN row's gradient reaches every key; seeing every key instead the row is finite whatever the kernel does with it, and its zeroed output, this op's answer, sends it no gradient."
     blind = ~keep.any(-1, keepdim=True)
     return (mask | blind if mask.dtype == torch.bool else mask.masked_fill(blind, 0.0)), blind
 
