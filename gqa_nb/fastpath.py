@@ -621,6 +621,8 @@ def _input_grads(pb:AttentionProblem, inputs, grads) -> list:
         else:
             d = next(dmasks, None)
             out.append(None if d is None else xp.astype(xp.reshape(d, x.shape), x.dtype))
+    if is_torch_namespace(xp) and torch.is_grad_enabled():   # a gradient no tile reached (every key hidden) is 0 whatever the inputs: still a function of its input, derivative 0, so that a second derivative through it is 0 and no error
+        out = [g if g is None or g.requires_grad or not x.requires_grad else torch.where(torch.zeros((), dtype=torch.bool, device=g.device), x, g) for g, x in zip(out, inputs)]
     return out
 
 # %% ../nbs/04_fastpath.ipynb #ce0894eb
