@@ -8,12 +8,14 @@ import math
 import torch
 from torch.nn.attention.flex_attention import AuxRequest
 from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_namespace, query_offset
+import gqa_nb.fastpath as fastpath
 from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, cpu_facts, merge_partials, _mapped, _tangents
 
 # %% auto #0
 __all__ = ['FLEX_CPU_MASK_INPUTS', 'FLEX_CPU_LSE', 'SDPA_AUTO_CPU', 'SDPA_AUTO_CPU_TRAIN', 'SDPA_DECODE_KV_BYTES',
-           'SDPA_PREFILL_ROWS', 'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles', 'cpu_bf16_dot', 'auto_kernel',
-           'use_sdpa', 'sdpa_layout', 'sdpa_call', 'sdpa_decodes', 'sdpa_prefill_rule', 'sdpa_prefills']
+           'SDPA_DECODE_KV_BYTES_NO_NUMBA', 'SDPA_PREFILL_ROWS', 'flex_attention_fn', 'use_flex', 'cpu_bf16_tiles',
+           'cpu_bf16_dot', 'auto_kernel', 'use_sdpa', 'sdpa_layout', 'sdpa_call', 'sdpa_decodes', 'sdpa_prefill_rule',
+           'sdpa_prefills']
 
 # %% ../nbs/17_flex.ipynb #7cbaa5e0
 _FLEX = {}   # the compiled flex_attention, and block masks of the mask rule by (L, S, offset, window, device)
@@ -203,11 +205,13 @@ def _unblind(mask, keep) -> tuple:
 FUSED_LOWERINGS["sdpa"] = (use_sdpa, _fused_sdpa)
 
 # %% ../nbs/17_flex.ipynb #e5d0a011
-SDPA_DECODE_KV_BYTES = {torch.float32: 4 * 2**20, torch.bfloat16: 2 * 2**20}   # kernel="auto": a decoding step on the CPU whose K holds at most this many bytes (by dtype) runs on SDPA's kernel
+SDPA_DECODE_KV_BYTES = {torch.float32: 4 * 2**20, torch.bfloat16: 2 * 2**20}   # kernel="auto": a decoding step on the CPU whose K holds at most this many bytes (by dtype) runs on SDPA's kernel; numba's one pass takes the larger ones
+SDPA_DECODE_KV_BYTES_NO_NUMBA = {torch.float32: 16 * 2**20, torch.bfloat16: math.inf}   # ... where numba is not installed (`COMPILED_KERNELS` off), against the blocked loop on torch's products: bfloat16 at every size
 
 def sdpa_decodes(q, k, v) -> bool:
-    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 or bfloat16 on the CPU, no gradient wanted (nor a forward-mode tangent, nor `vmap`: SDPA's CPU kernel has neither rule), and a K of at most `SDPA_DECODE_KV_BYTES[dtype]`. (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
-    if q.shape[-2] != 1 or q.device.type != "cpu" or k.numel() * k.element_size() > SDPA_DECODE_KV_BYTES.get(q.dtype, -1): return False
+    "Does `kernel='auto'` hand a `gqa_attention` call straight to SDPA, by its arrays? One query row per head (a decoding step), q, k and v float32 or bfloat16 on the CPU, no gradient wanted (nor a forward-mode tangent, nor `vmap`: SDPA's CPU kernel has neither rule), and a K of at most `SDPA_DECODE_KV_BYTES[dtype]` (`SDPA_DECODE_KV_BYTES_NO_NUMBA[dtype]` without numba). (That the call hides no key, so that a NaN in a hidden key stays hidden as in the blocked loop, is the caller's test.)"
+    limits = SDPA_DECODE_KV_BYTES if fastpath.COMPILED_KERNELS else SDPA_DECODE_KV_BYTES_NO_NUMBA
+    if q.shape[-2] != 1 or q.device.type != "cpu" or k.numel() * k.element_size() > limits.get(q.dtype, -1): return False
     return _sdpa_may_run(q, k, v)
 
 def _sdpa_may_run(q, k, v, grad:bool=False) -> bool:
