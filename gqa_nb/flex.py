@@ -8,7 +8,7 @@ import math
 import torch
 from torch.nn.attention.flex_attention import AuxRequest
 from .executor import allowed, allowed_grid, align_to, input_axes, is_torch_namespace, query_offset
-import gqa_nb.fastpath as fastpath
+from . import fastpath
 from .fastpath import FUSED_LOWERINGS, attention_spec_parts, blocked_attention, cpu_facts, merge_partials, _mapped, _tangents
 
 # %% auto #0
@@ -184,7 +184,7 @@ def _fused_sdpa(cx, node, q, k, v, *masks):
     causal, (L, E), S = a.get("causal"), tuple(q.shape[-2:]), k.shape[-2]
     if S == 0 or _mapped(q, k, v, *masks) or any(m.requires_grad for m in masks): return blocked_attention(cx, node, q, k, v, *masks)
     if cx.kernel == "auto" and q.is_cuda and causal == "bottom_right" and L not in (1, S):   # SDPA would take the rule as a mask: FlexAttention (half types) or the loop
-        return (_fused_flex if q.dtype != torch.float32 else blocked_attention)(cx, node, q, k, v)
+        return (_fused_flex if q.dtype != torch.float32 else blocked_attention)(cx, node, q, k, v, *masks)
     P, R, *_ = attention_spec_parts(a["spec"], a["q_axis"], a["k_axis"], node.output)
     B, n_kv, G = q.shape[0], q.shape[1], (q.shape[2] if R else 1)
     keep, bias = _mask_parts(cx, node, q, masks, torch.promote_types(q.dtype, torch.float32))   # SDPA takes a float32 mask beside half-type q: no rounding of it
